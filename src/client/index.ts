@@ -1,0 +1,6 @@
+export { CREATOR_ALL_ACL, digestACL, digestId, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from "./acl.js";
+export { type ConnectOptions, connect } from "./connect.js";
+export { parseConnectString } from "./connect-string.js";
+export { PersistentWatch } from "./persistent-watch.js";
+export type * from "./types.js";
+export { ZooKeeper } from "./zookeeper.js";

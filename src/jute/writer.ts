@@ -1,0 +1,87 @@
+/**
+ * A growable output buffer for jute records. One Writer is reused for many records: callers
+ * encode, take the bytes with `take()` (a copy) and `reset()`, so steady-state encoding does not
+ * allocate beyond the copy it hands out.
+ */
+export class Writer {
+  private buffer: Buffer;
+  private cursor = 0;
+
+  constructor(initialBytes = 4096) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get length(): number {
+    return this.cursor;
+  }
+
+  private ensure(bytes: number): void {
+    const needed = this.cursor + bytes;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.cursor);
+    this.buffer = grown;
+  }
+
+  writeInt(value: number): this {
+    this.ensure(4);
+    this.buffer.writeInt32BE(value, this.cursor);
+    this.cursor += 4;
+    return this;
+  }
+
+  writeLong(value: bigint): this {
+    this.ensure(8);
+    this.buffer.writeBigInt64BE(value, this.cursor);
+    this.cursor += 8;
+    return this;
+  }
+
+  writeBool(value: boolean): this {
+    this.ensure(1);
+    this.buffer[this.cursor++] = value ? 1 : 0;
+    return this;
+  }
+
+  writeString(value: string): this {
+    const bytes = Buffer.byteLength(value, "utf8");
+    this.ensure(4 + bytes);
+    this.buffer.writeInt32BE(bytes, this.cursor);
+    this.buffer.write(value, this.cursor + 4, bytes, "utf8");
+    this.cursor += 4 + bytes;
+    return this;
+  }
+
+  /** Writes a jute buffer; null writes jute's -1 length (ZooKeeper keeps null data distinct). */
+  writeBuffer(value: Uint8Array | null): this {
+    if (value === null) return this.writeInt(-1);
+    this.ensure(4 + value.length);
+    this.buffer.writeInt32BE(value.length, this.cursor);
+    this.buffer.set(value, this.cursor + 4);
+    this.cursor += 4 + value.length;
+    return this;
+  }
+
+  /** Reserves 4 bytes for a length prefix and returns where to patch it. */
+  reserveInt(): number {
+    this.ensure(4);
+    const at = this.cursor;
+    this.cursor += 4;
+    return at;
+  }
+
+  patchInt(at: number, value: number): void {
+    this.buffer.writeInt32BE(value, at);
+  }
+
+  /** A copy of the bytes written since `from`. */
+  take(from = 0): Buffer {
+    return Buffer.from(this.buffer.subarray(from, this.cursor));
+  }
+
+  reset(): void {
+    this.cursor = 0;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Which record follows the RequestHeader of each opcode, and which follows the ReplyHeader of its
+ * reply when err is 0. Client and server both read this table; multi and multiRead have their
+ * own framing (multi.ts). A missing entry means the body is empty.
+ */
+import {
+  AddWatchRequest,
+  AuthPacket,
+  CheckVersionRequest,
+  CheckWatchesRequest,
+  Create2Response,
+  CreateRequest,
+  CreateResponse,
+  CreateTTLRequest,
+  DeleteRequest,
+  ExistsRequest,
+  ExistsResponse,
+  GetACLRequest,
+  GetACLResponse,
+  GetAllChildrenNumberRequest,
+  GetAllChildrenNumberResponse,
+  GetChildren2Request,
+  GetChildren2Response,
+  GetChildrenRequest,
+  GetChildrenResponse,
+  GetDataRequest,
+  GetDataResponse,
+  GetEphemeralsRequest,
+  GetEphemeralsResponse,
+  ReconfigRequest,
+  type RecordCodec,
+  RemoveWatchesRequest,
+  SetACLRequest,
+  SetACLResponse,
+  SetDataRequest,
+  SetDataResponse,
+  SetWatches,
+  SetWatches2,
+  SyncRequest,
+  SyncResponse,
+  WhoAmIResponse,
+} from "../jute/index.js";
+import { OpCode } from "./opcodes.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: the table holds records of every type.
+type AnyRecord = RecordCodec<any>;
+
+export const requestRecords: ReadonlyMap<number, AnyRecord> = new Map<number, AnyRecord>([
+  [OpCode.create, CreateRequest],
+  [OpCode.create2, CreateRequest],
+  [OpCode.createContainer, CreateRequest],
+  [OpCode.createTTL, CreateTTLRequest],
+  [OpCode.delete, DeleteRequest],
+  [OpCode.deleteContainer, DeleteRequest],
+  [OpCode.exists, ExistsRequest],
+  [OpCode.getData, GetDataRequest],
+  [OpCode.setData, SetDataRequest],
+  [OpCode.getACL, GetACLRequest],
+  [OpCode.setACL, SetACLRequest],
+  [OpCode.getChildren, GetChildrenRequest],
+  [OpCode.getChildren2, GetChildren2Request],
+  [OpCode.sync, SyncRequest],
+  [OpCode.check, CheckVersionRequest],
+  [OpCode.reconfig, ReconfigRequest],
+  [OpCode.checkWatches, CheckWatchesRequest],
+  [OpCode.removeWatches, RemoveWatchesRequest],
+  [OpCode.auth, AuthPacket],
+  [OpCode.setWatches, SetWatches],
+  [OpCode.setWatches2, SetWatches2],
+  [OpCode.getEphemerals, GetEphemeralsRequest],
+  [OpCode.getAllChildrenNumber, GetAllChildrenNumberRequest],
+  [OpCode.addWatch, AddWatchRequest],
+]);
+
+export const responseRecords: ReadonlyMap<number, AnyRecord> = new Map<number, AnyRecord>([
+  [OpCode.create, CreateResponse],
+  [OpCode.create2, Create2Response],
+  [OpCode.createContainer, Create2Response],
+  [OpCode.createTTL, Create2Response],
+  [OpCode.exists, ExistsResponse],
+  [OpCode.getData, GetDataResponse],
+  [OpCode.setData, SetDataResponse],
+  [OpCode.getACL, GetACLResponse],
+  [OpCode.setACL, SetACLResponse],
+  [OpCode.getChildren, GetChildrenResponse],
+  [OpCode.getChildren2, GetChildren2Response],
+  [OpCode.sync, SyncResponse],
+  [OpCode.reconfig, GetDataResponse],
+  [OpCode.getEphemerals, GetEphemeralsResponse],
+  [OpCode.getAllChildrenNumber, GetAllChildrenNumberResponse],
+  [OpCode.whoAmI, WhoAmIResponse],
+]);
