@@ -11,14 +11,20 @@ const base = `/zkts-basics-${process.pid}`;
 
 const zk = await connect(connectString, { sessionTimeoutMs: 10_000 }).catch((error: Error) => {
   console.error(`could not connect to ${connectString}: ${error.message}`);
-  console.error("start a ZooKeeper there, or pass another connect string: npx tsx examples/basics.ts host:port");
+  console.error(
+    "start a ZooKeeper there, or pass another connect string: npx tsx examples/basics.ts host:port",
+  );
   process.exit(1);
 });
-console.log(`connected to ${zk.server}, session 0x${zk.sessionId.toString(16)}, timeout ${zk.sessionTimeoutMs} ms`);
+console.log(
+  `connected to ${zk.server}, session 0x${zk.sessionId.toString(16)}, timeout ${zk.sessionTimeoutMs} ms`,
+);
 
 // Persistent, ephemeral and sequential znodes.
 await zk.create(base, "the lab's root");
-const ephemeral = await zk.create(`${base}/me`, "here while my session lives", { mode: CreateMode.EPHEMERAL });
+const ephemeral = await zk.create(`${base}/me`, "here while my session lives", {
+  mode: CreateMode.EPHEMERAL,
+});
 const first = await zk.create(`${base}/job-`, "one", { mode: CreateMode.PERSISTENT_SEQUENTIAL });
 const second = await zk.create(`${base}/job-`, "two", { mode: CreateMode.PERSISTENT_SEQUENTIAL });
 console.log("created", base, ephemeral, first, second);
