@@ -1,0 +1,204 @@
+/**
+ * Sessions against Apache ZooKeeper 3.8: connection loss fails what was in flight, the client
+ * reconnects to the same session with its auth and watches (catching up on changes made while
+ * it was away), a silent server is detected by the read timeout, host names are resolved again
+ * on every attempt, expiry is final, and a failed auth is final.
+ *
+ * Method: a TCP proxy between client and server turns each fault into a switch, so every test
+ * waits on the event it means instead of racing a kill.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  AuthFailedError,
+  ConnectionLossError,
+  CreateMode,
+  connect,
+  digestACL,
+  NoAuthError,
+  SessionExpiredError,
+  type ZooKeeper,
+} from "../../src/index.js";
+import {
+  apacheZooKeeperSkip,
+  startZooKeeper,
+  type ZooKeeperProcess,
+} from "../harness/apache-zookeeper.js";
+import { recordStates, stateReached, within } from "../harness/client-helpers.js";
+import { startProxy } from "../harness/tcp-proxy.js";
+
+describe("sessions against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, () => {
+  let server: ZooKeeperProcess;
+  let observer: ZooKeeper;
+
+  before(async () => {
+    // tickTime 500 lets sessions be as short as 1 s, so timeouts are quick to reach.
+    server = await startZooKeeper({ tickTimeMs: 500 });
+    observer = await connect(server.connectString);
+  });
+
+  after(async () => {
+    await observer?.close();
+    await server?.stop();
+  });
+
+  it("fails every in-flight request with ConnectionLossError when the connection drops", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 10_000 });
+    try {
+      await zk.create("/inflight", "x");
+      proxy.holdRequests();
+      const calls = Array.from({ length: 20 }, () => zk.getData("/inflight"));
+      const settled = Promise.allSettled(calls);
+      proxy.cut();
+      const results = await settled;
+      for (const result of results) {
+        assert.equal(result.status, "rejected");
+        assert.ok(result.reason instanceof ConnectionLossError, String(result.reason));
+      }
+      // The session survives the lost connection: the client comes back on its own.
+      await stateReached(zk, "connected");
+      assert.equal((await zk.getData("/inflight")).data.toString(), "x");
+      await zk.delete("/inflight");
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
+  });
+
+  it("resumes the session with its watches and auth, and catches up on changes made meanwhile", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, {
+      sessionTimeoutMs: 10_000,
+      auth: [{ scheme: "digest", auth: "alice:secret" }],
+    });
+    try {
+      const sessionId = zk.sessionId;
+      await zk.create("/resume", "v0", { acl: [digestACL("alice", "secret")] });
+      const ephemeral = await zk.create("/resume-eph", "", { mode: CreateMode.EPHEMERAL });
+      const { watch } = await zk.getData("/resume", { watch: true });
+      const states = recordStates(zk);
+
+      const down = stateReached(zk, "disconnected");
+      proxy.refuse(true);
+      proxy.cut();
+      await down;
+      // Changed while the client is away: only setWatches with its last zxid can tell it.
+      const other = await connect(server.connectString, {
+        auth: [{ scheme: "digest", auth: "alice:secret" }],
+      });
+      await other.setData("/resume", "v1");
+      await other.close();
+
+      const up = stateReached(zk, "connected");
+      proxy.refuse(false);
+      await up;
+      const event = await within(watch, 10_000, "catch-up watch event");
+      assert.deepEqual([event.type, event.path], ["NodeDataChanged", "/resume"]);
+      assert.equal(zk.sessionId, sessionId);
+      assert.deepEqual(states, ["disconnected", "connected"]);
+      // Auth was re-sent: the digest-only node is still readable; the ephemeral is still ours.
+      assert.equal((await zk.getData("/resume")).data.toString(), "v1");
+      assert.equal((await observer.exists(ephemeral))?.ephemeralOwner, sessionId);
+      await assert.rejects(observer.getData("/resume"), NoAuthError);
+      await zk.delete("/resume");
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
+  });
+
+  it("drops a server that goes silent after 2/3 of the session timeout and reconnects", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 3000 });
+    try {
+      const sessionId = zk.sessionId;
+      const down = stateReached(zk, "disconnected", 10_000);
+      const startedAt = performance.now();
+      proxy.freeze();
+      await down;
+      const silentMs = performance.now() - startedAt;
+      assert.ok(silentMs >= 1500, `dropped after ${silentMs} ms, before the read timeout`);
+      await stateReached(zk, "connected", 10_000);
+      assert.equal(zk.sessionId, sessionId);
+      assert.equal(proxy.accepted, 2);
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
+  });
+
+  it("resolves host names again on every attempt, so a server that moved is found", async () => {
+    // Two loopback addresses stand in for a host that moved: the name maps to 127.0.0.2 first,
+    // then to 127.0.0.3, where a proxy on the same port takes over.
+    const first = await startProxy(server.port, { host: "127.0.0.2" });
+    let address = "127.0.0.2";
+    const lookups: string[] = [];
+    const zk = await connect(`zk.test:${first.port}`, {
+      sessionTimeoutMs: 10_000,
+      resolve: async (host) => {
+        lookups.push(host);
+        return [address];
+      },
+    });
+    const second = await startProxy(server.port, { host: "127.0.0.3", port: first.port });
+    try {
+      const sessionId = zk.sessionId;
+      const down = stateReached(zk, "disconnected");
+      address = "127.0.0.3";
+      await first.close();
+      await down;
+      await stateReached(zk, "connected");
+      assert.equal(zk.sessionId, sessionId);
+      assert.equal(second.accepted, 1);
+      assert.ok(lookups.length >= 2, `looked up ${lookups.length} times`);
+    } finally {
+      await zk.close();
+      await second.close();
+    }
+  });
+
+  it("expires for good: waiters fail, watches end, ephemerals go, calls are refused", async () => {
+    const zk = await connect(server.connectString, { sessionTimeoutMs: 10_000 });
+    const path = await zk.create("/expire-eph", "", { mode: CreateMode.EPHEMERAL });
+    const { watch } = await zk.exists("/expire-nothing", { watch: true });
+    const expired = stateReached(zk, "expired");
+    // Curator's KillSession: a second client takes the session over and closes it.
+    const thief = await connect(server.connectString, {
+      sessionId: zk.sessionId,
+      sessionPassword: zk.sessionPassword,
+    });
+    await thief.close();
+    await expired;
+    const event = await watch;
+    assert.deepEqual([event.type, event.state], ["None", "Expired"]);
+    await assert.rejects(zk.getData("/"), SessionExpiredError);
+    assert.ok((await zk.closed()) instanceof SessionExpiredError);
+    assert.equal(await observer.exists(path), null);
+    await zk.close();
+    assert.equal(zk.state, "expired");
+  });
+
+  it("fails the connect with AuthFailedError when the server refuses the auth", async () => {
+    await assert.rejects(
+      connect(server.connectString, { auth: [{ scheme: "no-such-scheme", auth: "x" }] }),
+      AuthFailedError,
+    );
+  });
+
+  it("gives up connecting after initialConnectTimeoutMs with the last error as the cause", async () => {
+    const proxy = await startProxy(server.port);
+    proxy.refuse(true);
+    try {
+      const error = await connect(proxy.address, { initialConnectTimeoutMs: 500 }).then(
+        () => assert.fail("connected"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ConnectionLossError);
+      assert.match(error.message, /within 500 ms/);
+      assert.ok(proxy.accepted >= 1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
