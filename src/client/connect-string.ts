@@ -48,8 +48,10 @@ function parseHost(entry: string): HostAddress {
     host = colon === -1 ? entry : entry.slice(0, colon);
     portText = colon === -1 ? undefined : entry.slice(colon + 1);
   }
+  // Decimal digits only: Number() would also take "0x10", "1e3", " 21" and "21.0".
+  const decimal = portText === undefined || /^[0-9]+$/.test(portText);
   const port = portText === undefined ? DEFAULT_PORT : Number(portText);
-  if (host === "" || !Number.isInteger(port) || port < 1 || port > 65535) {
+  if (host === "" || !decimal || port < 1 || port > 65535) {
     throw new InvalidArgumentError(`bad host:port "${entry}"`);
   }
   return { host, port };

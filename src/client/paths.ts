@@ -14,10 +14,8 @@ export function validatePath(path: string, sequential = false): void {
   };
   if (typeof path !== "string" || path.length === 0) fail("path must not be empty");
   if (path[0] !== "/") fail("path must start with /");
-  if (path.length === 1) {
-    if (sequential) fail("a sequential path must name more than /");
-    return;
-  }
+  // A sequential create of "/" is valid: PathUtils checks "/1", and the server names it "/0000000001".
+  if (path.length === 1) return;
   const checked = sequential ? `${path}1` : path;
   if (checked.endsWith("/")) fail("path must not end with /");
   for (const segment of checked.slice(1).split("/")) {

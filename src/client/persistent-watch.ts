@@ -36,13 +36,18 @@ export class PersistentWatch implements AsyncIterable<WatchEvent> {
     return this.queue;
   }
 
-  /** Removes the watch from the client and the server; iteration ends. Idempotent. */
-  async remove(): Promise<void> {
-    if (this.removed) return;
-    this.removed = true;
-    this.queue.end();
-    await this.unregister(this);
+  /**
+   * Removes the watch from the client and the server; iteration ends. Idempotent: every call
+   * returns the same removal, so a remove() after `break` (which starts one in the background)
+   * still waits until the server has dropped the watch.
+   */
+  remove(): Promise<void> {
+    if (this.removal === undefined) {
+      this.queue.end();
+      this.removal = this.unregister(this);
+    }
+    return this.removal;
   }
 
-  private removed = false;
+  private removal: Promise<void> | undefined;
 }

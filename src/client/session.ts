@@ -39,6 +39,7 @@ import { Connection, ConnectionError } from "./connection.js";
 import { EventQueue } from "./event-queue.js";
 import { Fifo } from "./fifo.js";
 import { prependChroot, stripChroot } from "./paths.js";
+import { probeReadWrite } from "./read-write-probe.js";
 import type { CallOptions, ClientState, WatchEvent, WatchListener } from "./types.js";
 import { WatchManager } from "./watch-manager.js";
 
@@ -121,6 +122,11 @@ export class Session {
   /** Settles once the auth sent with the latest connection is answered. */
   private authSettled: Promise<void> = Promise.resolve();
   lastConnectError: Error | undefined;
+  /**
+   * A session made by a read-only server is local to it; until a read-write server has taken
+   * the session, each attempt asks for a new one (ZooKeeper's client: seenRwServerBefore).
+   */
+  private seenReadWrite: boolean;
 
   constructor(target: ConnectString, options: SessionOptions) {
     this.options = options;
@@ -129,6 +135,7 @@ export class Session {
     this.sessionId = options.sessionId;
     this.sessionPassword = options.sessionPassword;
     this.authInfo = [...options.auth];
+    this.seenReadWrite = options.sessionId !== 0n;
   }
 
   get terminal(): boolean {
@@ -230,8 +237,8 @@ export class Session {
           protocolVersion: PROTOCOL_VERSION,
           lastZxidSeen: this.lastZxid,
           timeOut: sessionTimeoutMs,
-          sessionId: this.sessionId,
-          passwd: this.sessionPassword,
+          sessionId: this.seenReadWrite ? this.sessionId : 0n,
+          passwd: this.seenReadWrite ? this.sessionPassword : Buffer.alloc(16),
           readOnly: canBeReadOnly,
         },
         connectTimeoutMs,
@@ -259,6 +266,7 @@ export class Session {
     this.negotiatedTimeoutMs = response.timeOut;
     this.sessionId = response.sessionId;
     this.sessionPassword = response.passwd;
+    if (!response.readOnly) this.seenReadWrite = true;
     connection.attach({
       onFrame: (frame) => this.onFrame(connection, frame),
       onClose: (error) => this.onConnectionLost(connection, error),
@@ -272,6 +280,29 @@ export class Session {
       if (!pending.settled) this.write(connection, pending);
     this.startPings(connection);
     this.setState(response.readOnly ? "connectedReadOnly" : "connected");
+    if (response.readOnly) void this.searchReadWrite(connection);
+  }
+
+  /**
+   * While connected read-only, probes the other hosts (backing off from 100 ms to 60 s) until
+   * one serves writes, then drops this connection so that the next attempt goes there.
+   */
+  private async searchReadWrite(connection: Connection): Promise<void> {
+    let delay = 100;
+    while (this.connection === connection && this.state === "connectedReadOnly") {
+      await sleep(delay, undefined, { signal: this.lifetime.signal }).catch(() => {});
+      delay = Math.min(delay * 2, 60_000);
+      for (let i = 0; i < this.hosts.length; i++) {
+        if (this.connection !== connection) return;
+        const index = (this.hostIndex + i) % this.hosts.length;
+        const host = this.hosts[index] as HostAddress;
+        if (!(await probeReadWrite(host.host, host.port, this.options.connectTimeoutMs))) continue;
+        if (this.connection !== connection) return;
+        this.hostIndex = index;
+        connection.destroy(new ConnectionError(`${host.host}:${host.port} serves writes again`));
+        return;
+      }
+    }
   }
 
   private sendAuth(connection: Connection, info: AuthInfo): Promise<void> {

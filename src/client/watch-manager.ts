@@ -41,8 +41,9 @@ export class WatchManager {
 
   /**
    * The listeners an event reaches; one-shot ones are removed (ZKWatchManager.materialize).
-   * Persistent-recursive listeners on any ancestor see the event too; the server never sends
-   * them NodeChildrenChanged, so no filtering is needed here.
+   * Persistent-recursive listeners on any ancestor see the event too, except NodeChildrenChanged:
+   * the server sends that for a one-shot child watch this client holds on a descendant, and a
+   * recursive watch never gets children events (ZOOKEEPER-4475; the Java client filters it too).
    */
   materialize(type: EventType, path: string): Set<WatchListener> {
     const result = new Set<WatchListener>();
@@ -65,6 +66,7 @@ export class WatchManager {
         break;
     }
     for (const listener of this.tables.persistent.get(path) ?? []) result.add(listener);
+    if (type === "NodeChildrenChanged") return result;
     for (let p = path; ; p = parentOf(p)) {
       for (const listener of this.tables.persistentRecursive.get(p) ?? []) result.add(listener);
       if (p === "/") break;

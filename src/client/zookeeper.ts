@@ -541,9 +541,14 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   private async removePersistent(watch: PersistentWatch): Promise<void> {
-    const type = watch.recursive ? "PersistentRecursive" : "Persistent";
-    if (!this.session.watches.has(REMOVED_KINDS[type][0] as WatchKind, watch.path, watch.listener))
-      return;
+    const watches = this.session.watches;
+    const precise = watch.recursive ? "PersistentRecursive" : "Persistent";
+    if (!watches.has(REMOVED_KINDS[precise][0] as WatchKind, watch.path, watch.listener)) return;
+    // Servers before 3.9 know no Persistent* watcher types: 3.8 answers MARSHALLINGERROR and
+    // keeps the watch, sending events nobody reads. When this is the only watch the client has
+    // on the path, Any removes exactly it, on every server since 3.6.
+    const onPath = REMOVED_KINDS.Any.reduce((n, kind) => n + watches.count(kind, watch.path), 0);
+    const type = onPath === 1 ? "Any" : precise;
     await this.removeWatches(watch.path, type, { listener: watch.listener, local: true });
   }
 

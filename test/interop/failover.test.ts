@@ -96,14 +96,21 @@ describe("fail-over on a 3-node Apache ZooKeeper ensemble", { skip: apacheZooKee
       await writer.close();
       const [survivor, ...others] = readOnly.servers as [ZooKeeperProcess, ...ZooKeeperProcess[]];
       for (const server of others) await server.kill();
-      const zk = await connect(survivor.connectString, {
+      const zk = await connect(readOnly.connectString, {
         canBeReadOnly: true,
         initialConnectTimeoutMs: 30_000,
       });
       try {
         assert.equal(zk.state, "connectedReadOnly");
+        assert.equal(zk.server, survivor.connectString);
         assert.equal((await zk.getData("/ro")).data.toString(), "before");
         await assert.rejects(zk.setData("/ro", "after"), NotReadOnlyError);
+        // Once the quorum is back the client finds a read-write server by itself.
+        const writable = stateReached(zk, "connected", 60_000);
+        for (const server of others) await server.start();
+        await writable;
+        await zk.setData("/ro", "after");
+        await zk.delete("/ro");
       } finally {
         await zk.close();
       }

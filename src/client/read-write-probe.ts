@@ -1,0 +1,23 @@
+/**
+ * Asks a server, with the `isro` four-letter word, whether it serves writes ("rw") or is a
+ * read-only server cut off from its quorum ("ro"). A client connected read-only uses it to find
+ * its way back to a read-write server, as ZooKeeper's own client does.
+ */
+import net from "node:net";
+
+export function probeReadWrite(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const chunks: Buffer[] = [];
+    const done = (readWrite: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(readWrite);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on("connect", () => socket.write("isro"));
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("end", () => done(Buffer.concat(chunks).toString("latin1").startsWith("rw")));
+    socket.on("error", () => done(false));
+  });
+}
