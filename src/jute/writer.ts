@@ -18,7 +18,8 @@ export class Writer {
   private ensure(bytes: number): void {
     const needed = this.cursor + bytes;
     if (needed <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    // Never 0: a Writer made with initialBytes 0 would otherwise double 0 forever.
+    let size = Math.max(this.buffer.length * 2, 64);
     while (size < needed) size *= 2;
     const grown = Buffer.allocUnsafe(size);
     this.buffer.copy(grown, 0, 0, this.cursor);

@@ -5,6 +5,7 @@
  * deterministic instead of a race against kill -9.
  */
 import net from "node:net";
+import { FrameDecoder } from "../../src/protocol/frames.js";
 
 export interface TcpProxy {
   readonly host: string;
@@ -13,6 +14,12 @@ export interface TcpProxy {
   readonly address: string;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Client→server bytes forwarded so far, over all connections. */
+  readonly requestBytes: number;
+  /** The xid of every request frame forwarded (not the ConnectRequest), in order. */
+  readonly requestXids: readonly number[];
+  /** Resolves once `requestBytes` reaches `count`. */
+  untilRequestBytes(count: number): Promise<void>;
   /** Stop forwarding client→server bytes on current connections (they queue in the proxy). */
   holdRequests(): void;
   /** Stop forwarding in both directions on current connections, keeping them open. */
@@ -41,7 +48,18 @@ export async function startProxy(
   let target = targetPort;
   let refusing = false;
   let accepted = 0;
+  let requestBytes = 0;
+  const requestXids: number[] = [];
+  const byteWaiters: { count: number; resolve: () => void }[] = [];
   const pairs = new Set<Pair>();
+  const forwarded = (bytes: number) => {
+    requestBytes += bytes;
+    for (const waiter of [...byteWaiters]) {
+      if (requestBytes < waiter.count) continue;
+      byteWaiters.splice(byteWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
 
   const server = net.createServer((client) => {
     accepted++;
@@ -53,10 +71,19 @@ export async function startProxy(
     const pair: Pair = { client, server: upstream, holding: false, frozen: false };
     pairs.add(pair);
     const held: Buffer[] = [];
+    const frames = new FrameDecoder(64 * 1024 * 1024);
+    let sawConnect = false;
     client.on("data", (chunk: Buffer) => {
       if (pair.frozen) return;
       if (pair.holding) held.push(chunk);
-      else upstream.write(chunk);
+      else {
+        upstream.write(chunk);
+        frames.push(chunk, (frame) => {
+          if (sawConnect) requestXids.push(frame.readInt32BE(0));
+          sawConnect = true;
+        });
+        forwarded(chunk.length);
+      }
     });
     upstream.on("data", (chunk: Buffer) => {
       if (!pair.frozen) client.write(chunk);
@@ -90,6 +117,14 @@ export async function startProxy(
     address: `${host}:${address.port}`,
     get accepted() {
       return accepted;
+    },
+    get requestBytes() {
+      return requestBytes;
+    },
+    requestXids,
+    untilRequestBytes(count) {
+      if (requestBytes >= count) return Promise.resolve();
+      return new Promise((resolve) => byteWaiters.push({ count, resolve }));
     },
     holdRequests() {
       for (const pair of pairs) pair.holding = true;

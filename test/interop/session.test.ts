@@ -159,24 +159,38 @@ describe("sessions against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, (
   });
 
   it("expires for good: waiters fail, watches end, ephemerals go, calls are refused", async () => {
-    const zk = await connect(server.connectString, { sessionTimeoutMs: 10_000 });
-    const path = await zk.create("/expire-eph", "", { mode: CreateMode.EPHEMERAL });
-    const { watch } = await zk.exists("/expire-nothing", { watch: true });
-    const expired = stateReached(zk, "expired");
-    // Curator's KillSession: a second client takes the session over and closes it.
-    const thief = await connect(server.connectString, {
-      sessionId: zk.sessionId,
-      sessionPassword: zk.sessionPassword,
-    });
-    await thief.close();
-    await expired;
-    const event = await watch;
-    assert.deepEqual([event.type, event.state], ["None", "Expired"]);
-    await assert.rejects(zk.getData("/"), SessionExpiredError);
-    assert.ok((await zk.closed()) instanceof SessionExpiredError);
-    assert.equal(await observer.exists(path), null);
-    await zk.close();
-    assert.equal(zk.state, "expired");
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 10_000 });
+    try {
+      const path = await zk.create("/expire-eph", "", { mode: CreateMode.EPHEMERAL });
+      const { watch } = await zk.exists("/expire-nothing", { watch: true });
+      // Keep the client away while another client takes its session over and closes it
+      // (Curator's KillSession), then let it back: the server tells it the session expired.
+      const down = stateReached(zk, "disconnected");
+      proxy.refuse(true);
+      proxy.cut();
+      await down;
+      const thief = await connect(server.connectString, {
+        sessionId: zk.sessionId,
+        sessionPassword: zk.sessionPassword,
+      });
+      await thief.close();
+      // Made while disconnected, this call waits for a server, and gets the expiry instead.
+      const waiter = zk.getData("/");
+      const expired = stateReached(zk, "expired");
+      proxy.refuse(false);
+      await expired;
+      await assert.rejects(waiter, SessionExpiredError);
+      const event = await watch;
+      assert.deepEqual([event.type, event.state], ["None", "Expired"]);
+      await assert.rejects(zk.getData("/"), SessionExpiredError);
+      assert.ok((await zk.closed()) instanceof SessionExpiredError);
+      assert.equal(await observer.exists(path), null);
+      await zk.close();
+      assert.equal(zk.state, "expired");
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("fails the connect with AuthFailedError when the server refuses the auth", async () => {
@@ -198,6 +212,53 @@ describe("sessions against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, (
       assert.match(error.message, /within 500 ms/);
       assert.ok(proxy.accepted >= 1);
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it("keeps an idle session alive with pings at a third of the timeout", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 1500 });
+    try {
+      const states = recordStates(zk);
+      const before = proxy.requestBytes;
+      // A ping is a 12-byte frame; four of them span more than a whole session timeout.
+      await within(proxy.untilRequestBytes(before + 4 * 12), 10_000, "four pings");
+      assert.deepEqual(states, []);
+      assert.equal(zk.state, "connected");
+      assert.ok(await zk.exists("/"));
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
+  });
+
+  it("re-registers thousands of watches in 128 KiB setWatches batches after a reconnect", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 10_000 });
+    const base = "/many-watches";
+    const names = Array.from({ length: 1500 }, (_, i) => `${"n".repeat(120)}-${i}`);
+    try {
+      await observer.create(base);
+      await observer.multi(names.map((name) => ({ type: "create" as const, path: `${base}/${name}` })));
+      // Results are wrapped: an async function returning the watch promise would wait for it.
+      const reads = await Promise.all(names.map((name) => zk.getData(`${base}/${name}`, { watch: true })));
+      const fired = reads.map((read) => read.watch);
+      const bytesBefore = proxy.requestBytes;
+      assert.equal(proxy.requestXids.filter((xid) => xid === -8).length, 0);
+      const down = stateReached(zk, "disconnected");
+      proxy.cut();
+      await down;
+      await stateReached(zk, "connected");
+      // 1500 paths of ~150 bytes are ~220 KiB: more than one batch went out.
+      await within(proxy.untilRequestBytes(bytesBefore + 200 * 1024), 10_000, "setWatches bytes");
+      const setWatchesFrames = proxy.requestXids.filter((xid) => xid === -8).length;
+      assert.equal(setWatchesFrames, 2);
+      await observer.multi(names.map((name) => ({ type: "setData" as const, path: `${base}/${name}`, data: "x" })));
+      const events = await within(Promise.all(fired), 20_000, "1500 watch events");
+      assert.equal(events.filter((e) => e.type === "NodeDataChanged").length, names.length);
+    } finally {
+      await zk.close();
       await proxy.close();
     }
   });
