@@ -240,9 +240,13 @@ describe("sessions against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, (
     const names = Array.from({ length: 1500 }, (_, i) => `${"n".repeat(120)}-${i}`);
     try {
       await observer.create(base);
-      await observer.multi(names.map((name) => ({ type: "create" as const, path: `${base}/${name}` })));
+      await observer.multi(
+        names.map((name) => ({ type: "create" as const, path: `${base}/${name}` })),
+      );
       // Results are wrapped: an async function returning the watch promise would wait for it.
-      const reads = await Promise.all(names.map((name) => zk.getData(`${base}/${name}`, { watch: true })));
+      const reads = await Promise.all(
+        names.map((name) => zk.getData(`${base}/${name}`, { watch: true })),
+      );
       const fired = reads.map((read) => read.watch);
       const bytesBefore = proxy.requestBytes;
       assert.equal(proxy.requestXids.filter((xid) => xid === -8).length, 0);
@@ -254,7 +258,9 @@ describe("sessions against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, (
       await within(proxy.untilRequestBytes(bytesBefore + 200 * 1024), 10_000, "setWatches bytes");
       const setWatchesFrames = proxy.requestXids.filter((xid) => xid === -8).length;
       assert.equal(setWatchesFrames, 2);
-      await observer.multi(names.map((name) => ({ type: "setData" as const, path: `${base}/${name}`, data: "x" })));
+      await observer.multi(
+        names.map((name) => ({ type: "setData" as const, path: `${base}/${name}`, data: "x" })),
+      );
       const events = await within(Promise.all(fired), 20_000, "1500 watch events");
       assert.equal(events.filter((e) => e.type === "NodeDataChanged").length, names.length);
     } finally {
