@@ -54,6 +54,8 @@ export interface Request<T> {
   decode(r: Reader): T;
   /** Sees every reply's err before the promise settles (watch registration hangs here). */
   onReply?: ((err: number) => void) | undefined;
+  /** Turns a non-zero err into a value instead of an error, when it returns one. */
+  recover?: ((err: number) => T | undefined) | undefined;
   /** Builds the error for a non-zero err (multi reads per-op results from the body). */
   failure?: ((err: number, r: Reader) => Error) | undefined;
 }
@@ -179,6 +181,7 @@ export class Session {
     });
     const deadline = setTimeout(() => ready.reject(this.connectFailure(timeoutMs)), timeoutMs);
     const abort = () => ready.reject(signal?.reason);
+    if (signal?.aborted) abort();
     signal?.addEventListener("abort", abort, { once: true });
     void this.connectLoop();
     try {
@@ -503,6 +506,11 @@ export class Session {
     const { request } = pending;
     if (header.err !== 0) {
       request.onReply?.(header.err);
+      const recovered = request.recover?.(header.err);
+      if (recovered !== undefined) {
+        this.settle(pending, undefined, recovered);
+        return;
+      }
       const error =
         request.failure?.(header.err, reader) ?? errorFromCode(header.err, request.path);
       this.settle(pending, error);

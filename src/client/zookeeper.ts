@@ -13,6 +13,7 @@ import {
   CreateResponse,
   CreateTTLRequest,
   DeleteRequest,
+  ExistsRequest,
   ExistsResponse,
   GetACLRequest,
   GetACLResponse,
@@ -158,7 +159,7 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** Creates a znode (create2) and returns its path and Stat. */
-  createWithStat(
+  async createWithStat(
     path: string,
     data?: Uint8Array | string | null,
     options?: CreateOptions,
@@ -203,7 +204,7 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** Deletes a znode; `version` (default -1, any) must match. */
-  delete(path: string, options?: VersionOptions): Promise<void> {
+  async delete(path: string, options?: VersionOptions): Promise<void> {
     validatePath(path);
     const record = { path: this.serverPath(path), version: options?.version ?? -1 };
     return this.session.submit(
@@ -218,7 +219,11 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** Replaces a znode's data; `version` (default -1, any) must match. Returns the new Stat. */
-  setData(path: string, data: Uint8Array | string | null, options?: VersionOptions): Promise<Stat> {
+  async setData(
+    path: string,
+    data: Uint8Array | string | null,
+    options?: VersionOptions,
+  ): Promise<Stat> {
     validatePath(path);
     const record = {
       path: this.serverPath(path),
@@ -247,25 +252,25 @@ export class ZooKeeper implements AsyncDisposable {
   async exists(path: string, options?: ReadOptions): Promise<unknown> {
     validatePath(path);
     const [listener, watch] = watcher(options);
-    const stat = await this.session
-      .submit<Stat | null>(
-        {
-          ...this.pathAndWatch(OpCode.exists, path, listener),
-          decode: (r) => ExistsResponse.read(r).stat,
-          onReply: listener
-            ? (err) => {
-                if (err === 0) this.session.watches.add("data", path, listener);
-                else if (err === ErrorCode.NONODE)
-                  this.session.watches.add("exist", path, listener);
-              }
-            : undefined,
-        },
-        options,
-      )
-      .catch((error: { code?: number }) => {
-        if (error?.code === ErrorCode.NONODE) return null;
-        throw error;
-      });
+    const record = { path: this.serverPath(path), watch: listener !== undefined };
+    const watches = this.session.watches;
+    const stat = await this.session.submit<Stat | null>(
+      {
+        opcode: OpCode.exists,
+        path,
+        encode: (w) => ExistsRequest.write(w, record),
+        decode: (r) => ExistsResponse.read(r).stat,
+        // A missing node is an answer, not an error: no exception is built for it.
+        recover: (err) => (err === ErrorCode.NONODE ? null : undefined),
+        onReply: listener
+          ? (err) => {
+              if (err === 0) watches.add("data", path, listener);
+              else if (err === ErrorCode.NONODE) watches.add("exist", path, listener);
+            }
+          : undefined,
+      },
+      options,
+    );
     return watch ? { stat, watch } : stat;
   }
 
@@ -349,7 +354,7 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** The number of all descendants of a znode (not counting itself). */
-  getAllChildrenNumber(path: string, options?: CallOptions): Promise<number> {
+  async getAllChildrenNumber(path: string, options?: CallOptions): Promise<number> {
     validatePath(path);
     const record = { path: this.serverPath(path) };
     return this.session.submit(
@@ -364,7 +369,7 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** The ephemeral znodes this session owns whose paths start with `prefixPath` (default "/"). */
-  getEphemerals(prefixPath = "/", options?: CallOptions): Promise<string[]> {
+  async getEphemerals(prefixPath = "/", options?: CallOptions): Promise<string[]> {
     validatePath(prefixPath);
     const record = { prefixPath: this.serverPath(prefixPath) };
     const chroot = this.chroot;
@@ -381,7 +386,7 @@ export class ZooKeeper implements AsyncDisposable {
 
   // ---- ACLs ----
 
-  getACL(path: string, options?: CallOptions): Promise<{ acl: ACL[]; stat: Stat }> {
+  async getACL(path: string, options?: CallOptions): Promise<{ acl: ACL[]; stat: Stat }> {
     validatePath(path);
     const record = { path: this.serverPath(path) };
     return this.session.submit(
@@ -396,7 +401,7 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** Replaces a znode's ACL; `version` is the expected aversion (default -1, any). */
-  setACL(path: string, acl: readonly ACL[], options?: VersionOptions): Promise<Stat> {
+  async setACL(path: string, acl: readonly ACL[], options?: VersionOptions): Promise<Stat> {
     validatePath(path);
     if (acl.length === 0) throw new InvalidArgumentError("an ACL must have at least one entry");
     const record = { path: this.serverPath(path), acl: [...acl], version: options?.version ?? -1 };
@@ -412,12 +417,12 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** Adds an identity to the session (e.g. "digest", "user:password"), kept across reconnects. */
-  addAuth(scheme: string, auth: Uint8Array | string): Promise<void> {
+  async addAuth(scheme: string, auth: Uint8Array | string): Promise<void> {
     return this.session.addAuth({ scheme, auth: toData(auth) });
   }
 
   /** The identities the server knows this session by (3.8+). */
-  whoAmI(options?: CallOptions): Promise<ClientInfo[]> {
+  async whoAmI(options?: CallOptions): Promise<ClientInfo[]> {
     return this.session.submit(
       { opcode: OpCode.whoAmI, encode() {}, decode: (r) => WhoAmIResponse.read(r).clientInfo },
       options,
@@ -427,7 +432,7 @@ export class ZooKeeper implements AsyncDisposable {
   // ---- sync, multi ----
 
   /** Waits until the server this client is on has caught up with the leader, as of now. */
-  sync(path: string, options?: CallOptions): Promise<string> {
+  async sync(path: string, options?: CallOptions): Promise<string> {
     validatePath(path);
     const record = { path: this.serverPath(path) };
     const chroot = this.chroot;
@@ -467,7 +472,7 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   /** Reads several znodes in one round trip; each read succeeds or fails on its own. */
-  multiRead(ops: readonly ReadOp[], options?: CallOptions): Promise<ReadOpResult[]> {
+  async multiRead(ops: readonly ReadOp[], options?: CallOptions): Promise<ReadOpResult[]> {
     const wireOps = ops.map((op) => toReadOp(op, this.chroot));
     return this.session.submit(
       {
@@ -484,12 +489,12 @@ export class ZooKeeper implements AsyncDisposable {
   /** The ensemble's configuration (the data of /zookeeper/config, never under the chroot). */
   getConfig(options: ReadOptions & { watch: true }): Promise<Watched<DataResult>>;
   getConfig(options?: WatchOption<WatchListener>): Promise<DataResult>;
-  getConfig(options?: ReadOptions): Promise<unknown> {
+  async getConfig(options?: ReadOptions): Promise<unknown> {
     return this.readData(CONFIG_NODE, CONFIG_NODE, options);
   }
 
   /** Changes the ensemble's membership (needs reconfigEnabled and the super user on the server). */
-  reconfig(
+  async reconfig(
     change: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint },
     options?: CallOptions,
   ): Promise<DataResult> {

@@ -211,9 +211,7 @@ describe("client call options and errors against Apache ZooKeeper", {
     assert.equal(stat.version, count);
   });
 
-  test("connect() with a signal aborted before the call rejects with its reason", {
-    todo: "Session.start() only listens for a later abort: it connects anyway (session.ts)",
-  }, async () => {
+  test("connect() with a signal aborted before the call rejects with its reason", async () => {
     const reason = new Error("never mind");
     const connecting = clients.open({ signal: AbortSignal.abort(reason) });
     const outcome = await connecting.then(
