@@ -1,0 +1,147 @@
+/**
+ * Who a connection is, and what that lets it do: the auth schemes of ZooKeeper's standalone
+ * server (world, auth, digest, ip, super) and its ACL rules (ZooKeeperServer.checkACL,
+ * PrepRequestProcessor.fixupACL, the providers' matches and isValid).
+ */
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import type { ACL, Id } from "../jute/records.js";
+import { ErrorCode } from "../protocol/errors.js";
+
+/** An error code raised by a check; the processors turn it into the reply's err. */
+export class KeeperError extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`keeper error ${code}`);
+    this.code = code;
+  }
+}
+
+/** DigestAuthenticationProvider.generateDigest: "user:password" → "user:base64(sha1)". */
+export function generateDigest(idPassword: string): string {
+  const user = idPassword.split(":", 1)[0] ?? "";
+  return `${user}:${createHash("sha1").update(idPassword, "utf8").digest("base64")}`;
+}
+
+/**
+ * An addAuth packet: the ids it adds to the connection, or null for AUTHFAILED (an unknown
+ * scheme). A digest whose result equals superDigest makes the connection the super user too.
+ */
+export function authenticate(
+  scheme: string,
+  auth: Buffer,
+  superDigest: string | undefined,
+  clientIp: string,
+): Id[] | null {
+  if (scheme === "digest") {
+    const digest = generateDigest(auth.toString("utf8"));
+    const ids: Id[] = [];
+    if (superDigest !== undefined && digest === superDigest) ids.push({ scheme: "super", id: "" });
+    ids.push({ scheme: "digest", id: digest });
+    return ids;
+  }
+  if (scheme === "ip") return [{ scheme: "ip", id: clientIp }];
+  return null;
+}
+
+/** ZooKeeperServer.checkACL: throws NOAUTH unless one entry with `perm` matches an id. */
+export function checkACL(acl: readonly ACL[], perm: number, ids: readonly Id[]): void {
+  if (acl.length === 0) return;
+  for (const id of ids) if (id.scheme === "super") return;
+  for (const entry of acl) {
+    if ((entry.perms & perm) === 0) continue;
+    const { scheme, id } = entry.id;
+    if (scheme === "world" && id === "anyone") return;
+    for (const authId of ids) {
+      if (authId.scheme === scheme && matches(scheme, authId.id, id)) return;
+    }
+  }
+  throw new KeeperError(ErrorCode.NOAUTH);
+}
+
+function matches(scheme: string, id: string, aclExpr: string): boolean {
+  if (scheme === "digest") return id === aclExpr;
+  if (scheme === "ip") return ipMatches(id, aclExpr);
+  return false;
+}
+
+/**
+ * PrepRequestProcessor.fixupACL: drops duplicates, expands "auth" to the connection's
+ * authenticated ids, and refuses (INVALIDACL) an empty list or an id no provider accepts.
+ */
+export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
+  const unique: ACL[] = [];
+  for (const entry of acl) {
+    if (!unique.some((u) => sameACL(u, entry))) unique.push(entry);
+  }
+  if (unique.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
+  const fixed: ACL[] = [];
+  for (const entry of unique) {
+    const { scheme, id } = entry.id;
+    if (scheme === "world" && id === "anyone") fixed.push(entry);
+    else if (scheme === "auth") {
+      // "auth" stands for every id whose provider calls itself authenticated: digest here
+      // (ip is not, and super has no provider).
+      const authenticated = ids.filter((a) => a.scheme === "digest");
+      if (authenticated.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
+      for (const a of authenticated) fixed.push({ perms: entry.perms, id: a });
+    } else if (isValidId(scheme, id)) fixed.push(entry);
+    else throw new KeeperError(ErrorCode.INVALIDACL);
+  }
+  return fixed;
+}
+
+function sameACL(a: ACL, b: ACL): boolean {
+  return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
+}
+
+function isValidId(scheme: string, id: string): boolean {
+  if (scheme === "digest") return id.split(":").length === 2;
+  if (scheme === "ip") return validIpExpression(id);
+  return false;
+}
+
+function validIpExpression(expr: string): boolean {
+  const [address = "", bits, ...rest] = expr.split("/");
+  if (rest.length > 0) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+/** IPAuthenticationProvider.matches: the client address within "addr[/bits]". */
+function ipMatches(clientIp: string, aclExpr: string): boolean {
+  const [address = "", bitsText] = aclExpr.split("/");
+  const a = ipBytes(clientIp);
+  const b = ipBytes(address);
+  if (a === null || b === null || a.length !== b.length) return false;
+  const bits = bitsText === undefined ? a.length * 8 : Number(bitsText);
+  for (let i = 0; i < a.length; i++) {
+    const maskBits = Math.max(0, Math.min(8, bits - i * 8));
+    const mask = maskBits === 0 ? 0 : (0xff << (8 - maskBits)) & 0xff;
+    if (((a[i] as number) & mask) !== ((b[i] as number) & mask)) return false;
+  }
+  return true;
+}
+
+function ipBytes(ip: string): number[] | null {
+  if (isIP(ip) === 4) return ip.split(".").map(Number);
+  if (isIP(ip) !== 6) return null;
+  const [head = "", tail = ""] = ip.split("::");
+  const groups = (part: string) => (part === "" ? [] : part.split(":"));
+  const h = groups(head);
+  const t = ip.includes("::") ? groups(tail) : [];
+  const all = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  return all.flatMap((g) => {
+    const v = Number.parseInt(g, 16);
+    return [v >> 8, v & 0xff];
+  });
+}
+
+/** whoAmI's view of an id (ClientInfo): digest shows the user name only. */
+export function clientInfo(id: Id): { authScheme: string; user: string } {
+  if (id.scheme === "digest") return { authScheme: "digest", user: id.id.split(":", 1)[0] ?? "" };
+  return { authScheme: id.scheme, user: id.id };
+}

@@ -1,0 +1,387 @@
+/**
+ * zoo.cfg: reading ZooKeeper's configuration file into ServerOptions, and ZooKeeper's defaults.
+ *
+ *     const options = optionsFromConfig(parseZooCfg(readFileSync("zoo.cfg", "utf8")));
+ *     const resolved = resolveOptions(options); // defaults filled, nonsense refused
+ *
+ * The defaults are Apache ZooKeeper 3.8's own, checked against its source and its 3.8.0 jar:
+ * QuorumPeerConfig (maxClientCnxns 60; min/max session timeout 2 and 20 ticks when unset or
+ * -1), ZooKeeperServer (DEFAULT_TICK_TIME 3000, globalOutstandingLimit 1000),
+ * BinaryInputArchive (jute.maxbuffer 0xfffff), FourLetterCommands (only `srvr` unless
+ * whitelisted, and `srvr` always), ZooKeeperServerMain (container checks every 60 000 ms, at most
+ * 10 000 deletions a minute). Note that ZooKeeper's tickTime default is 3000, not the 2000 of
+ * its sample zoo.cfg: a file without tickTime gets 3000 there, and so here.
+ *
+ * ZooKeeper turns every zoo.cfg key it does not know into the system property
+ * `zookeeper.<key>`, which is how `4lw.commands.whitelist`, `globalOutstandingLimit`,
+ * `extendedTypesEnabled` and `DigestAuthenticationProvider.superDigest` work from a zoo.cfg;
+ * we accept those names and the `zookeeper.`-prefixed ones. Keys we do not use yet (server.N,
+ * initLimit, syncLimit, admin.*, autopurge.*, ...) are accepted and ignored here.
+ */
+import { InvalidArgumentError } from "../protocol/errors.js";
+import type { ServerOptions } from "./options.js";
+
+/** ServerOptions with every default filled in; superDigest and dataDir stay optional. */
+export interface ResolvedServerOptions
+  extends Required<Omit<ServerOptions, "superDigest" | "dataDir">> {
+  /**
+   * The effective whitelist: "*" or the listed words plus `srvr`, which ZooKeeper always
+   * enables (zkServer.sh depends on it).
+   */
+  readonly fourLetterWordsWhitelist: readonly string[] | "*";
+  readonly superDigest?: string;
+  readonly dataDir?: string;
+}
+
+/** ZooKeeperServer.DEFAULT_TICK_TIME. */
+export const DEFAULT_TICK_TIME = 3000;
+
+/** The defaults that do not depend on other settings (session timeouts follow tickTime). */
+export const DEFAULTS = {
+  clientPort: 2181,
+  clientPortAddress: "0.0.0.0",
+  tickTime: DEFAULT_TICK_TIME,
+  maxClientCnxns: 60,
+  juteMaxBuffer: 0xfffff,
+  globalOutstandingLimit: 1000,
+  fourLetterWordsWhitelist: ["srvr"],
+  extendedTypesEnabled: false,
+  containerCheckIntervalMs: 60_000,
+  containerMaxPerMinute: 10_000,
+} as const satisfies Partial<ResolvedServerOptions>;
+
+/** The four-letter word ZooKeeper enables whatever the whitelist says. */
+const ALWAYS_ENABLED_WORD = "srvr";
+const JAVA_INT_MAX = 0x7fffffff;
+
+// ---------------------------------------------------------------------------------------------
+// zoo.cfg text -> key/value pairs (java.util.Properties.load, then trimmed as QuorumPeerConfig)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Parses zoo.cfg text as java.util.Properties does: `key=value`, `key: value` or `key value`;
+ * `#` and `!` comment lines; a trailing backslash continues a line; `\t \n \r \f \uXXXX`
+ * escapes. Keys and values are trimmed. A key given twice keeps its last value, and the Map's
+ * order is that of each key's last occurrence (so of two aliases, the later line wins).
+ */
+export function parseZooCfg(text: string): Map<string, string> {
+  const props = new Map<string, string>();
+  for (const line of logicalLines(text)) {
+    const [rawKey, rawValue] = splitKeyValue(line);
+    const key = unescapeJava(rawKey).trim();
+    props.delete(key);
+    props.set(key, unescapeJava(rawValue).trim());
+  }
+  return props;
+}
+
+const WHITESPACE = new Set([" ", "\t", "\f"]);
+
+/** Natural lines joined across continuations, without blank and comment lines. */
+function logicalLines(text: string): string[] {
+  const lines: string[] = [];
+  let pending: string | undefined;
+  for (const natural of text.split(/\r\n|\r|\n/)) {
+    let line = natural;
+    if (pending === undefined) {
+      line = stripLeadingWhitespace(line);
+      if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    } else {
+      line = pending + stripLeadingWhitespace(line);
+    }
+    if (endsWithOddBackslashes(line)) {
+      pending = line.slice(0, -1);
+    } else {
+      pending = undefined;
+      lines.push(line);
+    }
+  }
+  if (pending !== undefined && pending !== "") lines.push(pending);
+  return lines;
+}
+
+function stripLeadingWhitespace(line: string): string {
+  let i = 0;
+  while (i < line.length && WHITESPACE.has(line[i]!)) i++;
+  return line.slice(i);
+}
+
+function endsWithOddBackslashes(line: string): boolean {
+  let count = 0;
+  for (let i = line.length - 1; i >= 0 && line[i] === "\\"; i--) count++;
+  return count % 2 === 1;
+}
+
+/** The key ends at the first unescaped `=`, `:` or whitespace; one `=` or `:` may follow. */
+function splitKeyValue(line: string): [string, string] {
+  let end = 0;
+  let escaped = false;
+  for (; end < line.length; end++) {
+    const c = line[end]!;
+    if (escaped) {
+      escaped = false;
+    } else if (c === "\\") {
+      escaped = true;
+    } else if (c === "=" || c === ":" || WHITESPACE.has(c)) {
+      break;
+    }
+  }
+  let start = end;
+  while (start < line.length && WHITESPACE.has(line[start]!)) start++;
+  if (start < line.length && (line[start] === "=" || line[start] === ":")) start++;
+  while (start < line.length && WHITESPACE.has(line[start]!)) start++;
+  return [line.slice(0, end), line.slice(start)];
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { t: "\t", n: "\n", r: "\r", f: "\f" };
+
+function unescapeJava(text: string): string {
+  if (!text.includes("\\")) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "\\" || i === text.length - 1) {
+      out += c;
+      continue;
+    }
+    const next = text[++i]!;
+    if (next === "u") {
+      const hex = text.slice(i + 1, i + 5);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
+        throw new InvalidArgumentError(`zoo.cfg: malformed \\uxxxx escape in "${text}"`);
+      }
+      out += String.fromCharCode(Number.parseInt(hex, 16));
+      i += 4;
+    } else {
+      out += ESCAPES[next] ?? next;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// key/value pairs -> ServerOptions
+// ---------------------------------------------------------------------------------------------
+
+/** Where a zoo.cfg key goes in ServerOptions, and how its text is read (undefined = unset). */
+interface Setting {
+  readonly field: keyof ServerOptions;
+  readonly parse: (value: string, where: string) => ServerOptions[keyof ServerOptions];
+}
+
+/**
+ * The zoo.cfg keys we understand. `int` is Java's Integer.parseInt (QuorumPeerConfig's own
+ * keys); `decodedInt` also takes 0x hex, as Integer.getInteger does for the settings ZooKeeper
+ * reads as system properties.
+ */
+const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
+  ["clientPort", { field: "clientPort", parse: int }],
+  ["clientPortAddress", { field: "clientPortAddress", parse: nonEmpty }],
+  ["tickTime", { field: "tickTime", parse: int }],
+  ["minSessionTimeout", { field: "minSessionTimeout", parse: sessionTimeout }],
+  ["maxSessionTimeout", { field: "maxSessionTimeout", parse: sessionTimeout }],
+  ["maxClientCnxns", { field: "maxClientCnxns", parse: int }],
+  ["jute.maxbuffer", { field: "juteMaxBuffer", parse: decodedInt }],
+  ...aliases(["globalOutstandingLimit"], { field: "globalOutstandingLimit", parse: int }),
+  ...aliases(["4lw.commands.whitelist"], { field: "fourLetterWordsWhitelist", parse: whitelist }),
+  ...aliases(["extendedTypesEnabled"], { field: "extendedTypesEnabled", parse: boolean }),
+  ...aliases(["superDigest", "DigestAuthenticationProvider.superDigest"], {
+    field: "superDigest",
+    parse: nonEmpty,
+  }),
+  ["znode.container.checkIntervalMs", { field: "containerCheckIntervalMs", parse: decodedInt }],
+  ["znode.container.maxPerMinute", { field: "containerMaxPerMinute", parse: decodedInt }],
+  ["dataDir", { field: "dataDir", parse: nonEmpty }],
+]);
+
+/** Each name as written in a zoo.cfg and as the system property `zookeeper.<name>`. */
+function aliases(names: readonly string[], setting: Setting): [string, Setting][] {
+  return names.flatMap((name) => [
+    [name, setting],
+    [`zookeeper.${name}`, setting],
+  ]);
+}
+
+/**
+ * Maps zoo.cfg keys (ZooKeeper's names) to ServerOptions. Keys it does not know are ignored.
+ * A malformed value throws InvalidArgumentError naming the key (or whatever `describeKey` says
+ * the key came from, e.g. a command-line flag) and the value. Ranges are resolveOptions' job.
+ */
+export function optionsFromConfig(
+  props: ReadonlyMap<string, string>,
+  describeKey: (key: string) => string = (key) => key,
+): ServerOptions {
+  const options: Record<string, unknown> = {};
+  for (const [key, text] of props) {
+    const setting = SETTINGS.get(key);
+    if (setting === undefined) continue;
+    const value = setting.parse(text, describeKey(key));
+    if (value === undefined) delete options[setting.field];
+    else options[setting.field] = value;
+  }
+  return options as ServerOptions;
+}
+
+/** ZooKeeper reads -1 as "not set": the default (2 or 20 ticks) applies. */
+function sessionTimeout(value: string, where: string): number | undefined {
+  const timeout = int(value, where);
+  return timeout === -1 ? undefined : timeout;
+}
+
+function int(value: string, where: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw malformed(value, where, "is not an integer");
+  return checkedInt(Number(value), value, where);
+}
+
+function decodedInt(value: string, where: string): number {
+  const hex = /^([+-]?)(?:0[xX]|#)([0-9a-fA-F]+)$/.exec(value);
+  if (hex === null) return int(value, where);
+  const magnitude = Number.parseInt(hex[2]!, 16);
+  return checkedInt(hex[1] === "-" ? -magnitude : magnitude, value, where);
+}
+
+function checkedInt(number: number, value: string, where: string): number {
+  if (number > JAVA_INT_MAX || number < -JAVA_INT_MAX - 1) {
+    throw malformed(value, where, "is out of range for an int");
+  }
+  return number;
+}
+
+function boolean(value: string, where: string): boolean {
+  const lower = value.toLowerCase();
+  if (lower === "true") return true;
+  if (lower === "false") return false;
+  throw malformed(value, where, "is not true or false");
+}
+
+function nonEmpty(value: string, where: string): string {
+  if (value === "") throw malformed(value, where, "is empty");
+  return value;
+}
+
+/** FourLetterCommands: comma-separated, trimmed, empty entries dropped, "*" anywhere = all. */
+function whitelist(value: string): readonly string[] | "*" {
+  const words = value
+    .split(",")
+    .map((word) => word.trim())
+    .filter((word) => word !== "");
+  return words.includes("*") ? "*" : words;
+}
+
+function malformed(value: string, where: string, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(`${where}: "${value}" ${what}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ServerOptions -> ResolvedServerOptions (defaults, validation)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Fills ZooKeeper's defaults and refuses settings ZooKeeper would refuse or could not run with,
+ * with an InvalidArgumentError that names the setting by its zoo.cfg name.
+ */
+export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  const tickTime = options.tickTime ?? DEFAULTS.tickTime;
+  checkRange("tickTime", tickTime, 1);
+  const resolved: ResolvedServerOptions = {
+    clientPort: checkRange("clientPort", options.clientPort ?? DEFAULTS.clientPort, 0, 65535),
+    clientPortAddress: checkAddress(options.clientPortAddress ?? DEFAULTS.clientPortAddress),
+    tickTime,
+    minSessionTimeout: checkRange(
+      "minSessionTimeout",
+      options.minSessionTimeout ?? 2 * tickTime,
+      1,
+    ),
+    maxSessionTimeout: checkRange(
+      "maxSessionTimeout",
+      options.maxSessionTimeout ?? 20 * tickTime,
+      1,
+    ),
+    maxClientCnxns: checkRange(
+      "maxClientCnxns",
+      options.maxClientCnxns ?? DEFAULTS.maxClientCnxns,
+      0,
+    ),
+    juteMaxBuffer: checkRange("jute.maxbuffer", options.juteMaxBuffer ?? DEFAULTS.juteMaxBuffer, 1),
+    globalOutstandingLimit: checkRange(
+      "globalOutstandingLimit",
+      options.globalOutstandingLimit ?? DEFAULTS.globalOutstandingLimit,
+      1,
+    ),
+    fourLetterWordsWhitelist: effectiveWhitelist(options.fourLetterWordsWhitelist),
+    extendedTypesEnabled: checkBoolean(
+      "extendedTypesEnabled",
+      options.extendedTypesEnabled ?? DEFAULTS.extendedTypesEnabled,
+    ),
+    containerCheckIntervalMs: checkRange(
+      "znode.container.checkIntervalMs",
+      options.containerCheckIntervalMs ?? DEFAULTS.containerCheckIntervalMs,
+      1,
+    ),
+    containerMaxPerMinute: checkRange(
+      "znode.container.maxPerMinute",
+      options.containerMaxPerMinute ?? DEFAULTS.containerMaxPerMinute,
+      1,
+    ),
+    ...(options.superDigest !== undefined && { superDigest: checkDigest(options.superDigest) }),
+    ...(options.dataDir !== undefined && { dataDir: checkString("dataDir", options.dataDir) }),
+  };
+  if (resolved.minSessionTimeout > resolved.maxSessionTimeout) {
+    throw new InvalidArgumentError(
+      `minSessionTimeout (${resolved.minSessionTimeout}) must not be larger than ` +
+        `maxSessionTimeout (${resolved.maxSessionTimeout})`,
+    );
+  }
+  return resolved;
+}
+
+/** An integer in min..max (max defaults to Java's int range, which ZooKeeper stores them in). */
+function checkRange(name: string, value: number, min: number, max = JAVA_INT_MAX): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === JAVA_INT_MAX ? `an integer >= ${min}` : `an integer in ${min}..${max}`;
+    throw new InvalidArgumentError(`${name} must be ${range}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkBoolean(name: string, value: boolean): boolean {
+  if (typeof value !== "boolean") {
+    throw new InvalidArgumentError(`${name} must be true or false, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkString(name: string, value: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new InvalidArgumentError(`${name} must be a non-empty string`);
+  }
+  return value;
+}
+
+function checkAddress(address: string): string {
+  checkString("clientPortAddress", address);
+  if (/\s/.test(address)) {
+    throw new InvalidArgumentError(`clientPortAddress "${address}" is not a host name or address`);
+  }
+  return address;
+}
+
+/** DigestAuthenticationProvider compares it with "user:base64(sha1(user:password))". */
+function checkDigest(superDigest: string): string {
+  checkString("superDigest", superDigest);
+  if (!/^[^:]+:.+$/.test(superDigest)) {
+    throw new InvalidArgumentError(`superDigest must be "user:base64digest", got "${superDigest}"`);
+  }
+  return superDigest;
+}
+
+function effectiveWhitelist(whitelist: ServerOptions["fourLetterWordsWhitelist"]) {
+  if (whitelist === undefined) return DEFAULTS.fourLetterWordsWhitelist;
+  if (whitelist === "*") return "*";
+  if (!Array.isArray(whitelist) || whitelist.some((word) => typeof word !== "string")) {
+    throw new InvalidArgumentError(`4lw.commands.whitelist must be "*" or a list of words`);
+  }
+  const words = whitelist.map((word) => word.trim()).filter((word) => word !== "");
+  if (words.includes("*")) return "*";
+  return [...new Set([...words, ALWAYS_ENABLED_WORD])];
+}

@@ -1,0 +1,467 @@
+/**
+ * The data tree: every znode with its data, ACL and persisted Stat, the ephemerals of each
+ * session, and the data and child watches. `apply(header, txn)` is the only way it changes, and
+ * it is deterministic: time enters only as the TxnHeader's, so replicas (and a replayed log)
+ * that apply the same txns end with the same tree and fire the same watches.
+ *
+ * As in ZooKeeper, a node's persisted cversion counts its child creations; clients see
+ * cversion × 2 − numChildren (creations plus deletions).
+ */
+import type { ACL, Stat } from "../jute/records.js";
+import type { EventType } from "../protocol/constants.js";
+import { ErrorCode } from "../protocol/errors.js";
+import { OpCode } from "../protocol/opcodes.js";
+import {
+  CONTAINER_EPHEMERAL_OWNER,
+  ephemeralKind,
+  type Txn,
+  type TxnHeader,
+  type TxnResult,
+  ttlEphemeralOwner,
+} from "./txn.js";
+import { parentOf, type Watcher, type WatcherMode, WatchManager } from "./watch-manager.js";
+
+/** The Stat fields a server keeps (StatPersisted); dataLength and numChildren are derived. */
+export interface StatPersisted {
+  czxid: bigint;
+  mzxid: bigint;
+  ctime: bigint;
+  mtime: bigint;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  pzxid: bigint;
+}
+
+export interface DataNode {
+  data: Buffer | null;
+  acl: readonly ACL[];
+  readonly stat: StatPersisted;
+  readonly children: Set<string>;
+}
+
+export const OPEN_ACL: readonly ACL[] = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
+const READ_ACL: readonly ACL[] = [{ perms: 1, id: { scheme: "world", id: "anyone" } }];
+
+/** Znodes the server keeps for itself; they cannot be deleted (ZKDatabase.isSpecialPath). */
+export const SPECIAL_PATHS: ReadonlySet<string> = new Set([
+  "/",
+  "/zookeeper",
+  "/zookeeper/quota",
+  "/zookeeper/config",
+]);
+
+/** Thrown inside apply for an error ZooKeeper reports in ProcessTxnResult.err. */
+class ApplyError extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`apply error ${code}`);
+    this.code = code;
+  }
+}
+
+function emptyStat(): StatPersisted {
+  return {
+    czxid: 0n,
+    mzxid: 0n,
+    ctime: 0n,
+    mtime: 0n,
+    version: 0,
+    cversion: 0,
+    aversion: 0,
+    ephemeralOwner: 0n,
+    pzxid: 0n,
+  };
+}
+
+export class DataTree {
+  private readonly nodes = new Map<string, DataNode>();
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  lastProcessedZxid = 0n;
+
+  constructor() {
+    const node = (children: string[], acl: readonly ACL[] = OPEN_ACL): DataNode => ({
+      data: Buffer.alloc(0),
+      acl,
+      stat: emptyStat(),
+      children: new Set(children),
+    });
+    this.nodes.set("/", node(["zookeeper"]));
+    this.nodes.set("/zookeeper", node(["quota", "config"]));
+    this.nodes.set("/zookeeper/quota", node([]));
+    // The config node is readable by all and changed only by reconfig (ZOOKEEPER-2014); its
+    // ACL was set with version -1, which is why ZooKeeper shows aversion -1 for it.
+    const config = node([], READ_ACL);
+    config.stat.aversion = -1;
+    this.nodes.set("/zookeeper/config", config);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  getNode(path: string): DataNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  /** The Stat a client sees for a node (DataNode.copyStat). */
+  statOf(node: DataNode): Stat {
+    const s = node.stat;
+    const kind = ephemeralKind(s.ephemeralOwner);
+    return {
+      czxid: s.czxid,
+      mzxid: s.mzxid,
+      ctime: s.ctime,
+      mtime: s.mtime,
+      version: s.version,
+      cversion: s.cversion * 2 - node.children.size,
+      aversion: s.aversion,
+      ephemeralOwner: kind === "normal" ? s.ephemeralOwner : 0n,
+      dataLength: node.data === null ? 0 : node.data.length,
+      numChildren: node.children.size,
+      pzxid: s.pzxid,
+    };
+  }
+
+  // ---- reads (they may leave watches) ----
+
+  /** exists: leaves the watch even when the node is missing, so that it fires on create. */
+  exists(path: string, watcher?: Watcher): Stat | null {
+    if (watcher) this.dataWatches.add(path, watcher);
+    const node = this.nodes.get(path);
+    return node ? this.statOf(node) : null;
+  }
+
+  getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } | null {
+    const node = this.nodes.get(path);
+    if (!node) return null;
+    const stat = this.statOf(node);
+    if (watcher) this.dataWatches.add(path, watcher);
+    return { data: node.data, stat };
+  }
+
+  getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | null {
+    const node = this.nodes.get(path);
+    if (!node) return null;
+    const result = { children: [...node.children], stat: this.statOf(node) };
+    if (watcher) this.childWatches.add(path, watcher);
+    return result;
+  }
+
+  /** Every descendant of `path`, not counting itself. */
+  allChildrenNumber(path: string): number {
+    const node = this.nodes.get(path);
+    if (!node) return 0;
+    let count = 0;
+    for (const child of node.children) count += 1 + this.allChildrenNumber(childPath(path, child));
+    return count;
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  sessionsWithEphemerals(): ReadonlyMap<bigint, ReadonlySet<string>> {
+    return this.ephemerals;
+  }
+
+  // ---- watches ----
+
+  addWatch(path: string, watcher: Watcher, mode: "persistent" | "persistentRecursive"): void {
+    this.dataWatches.add(path, watcher, mode);
+    if (mode !== "persistentRecursive") this.childWatches.add(path, watcher, mode);
+  }
+
+  /**
+   * setWatches after a reconnect: a watch whose node changed after `relativeZxid` fires at once
+   * (the change the client missed); the others are registered again.
+   */
+  setWatches(
+    relativeZxid: bigint,
+    lists: {
+      dataWatches: readonly string[];
+      existWatches: readonly string[];
+      childWatches: readonly string[];
+      persistentWatches?: readonly string[];
+      persistentRecursiveWatches?: readonly string[];
+    },
+    watcher: Watcher,
+  ): void {
+    for (const path of lists.dataWatches) {
+      const node = this.nodes.get(path);
+      if (!node) watcher.process("NodeDeleted", path);
+      else if (node.stat.mzxid > relativeZxid) watcher.process("NodeDataChanged", path);
+      else this.dataWatches.add(path, watcher);
+    }
+    for (const path of lists.existWatches) {
+      if (this.nodes.has(path)) watcher.process("NodeCreated", path);
+      else this.dataWatches.add(path, watcher);
+    }
+    for (const path of lists.childWatches) {
+      const node = this.nodes.get(path);
+      if (!node) watcher.process("NodeDeleted", path);
+      else if (node.stat.pzxid > relativeZxid) watcher.process("NodeChildrenChanged", path);
+      else this.childWatches.add(path, watcher);
+    }
+    for (const path of lists.persistentWatches ?? []) this.addWatch(path, watcher, "persistent");
+    for (const path of lists.persistentRecursiveWatches ?? []) {
+      this.addWatch(path, watcher, "persistentRecursive");
+    }
+  }
+
+  /** removeWatches by WatcherType number (1 children, 2 data, 3 any). */
+  removeWatch(path: string, type: number, watcher: Watcher): boolean {
+    if (type === 1) return this.childWatches.remove(path, watcher);
+    if (type === 2) return this.dataWatches.remove(path, watcher);
+    const child = this.childWatches.remove(path, watcher);
+    const data = this.dataWatches.remove(path, watcher);
+    return child || data;
+  }
+
+  containsWatch(path: string, type: number, watcher: Watcher): boolean {
+    if (type === 1) return this.childWatches.contains(path, watcher);
+    if (type === 2) return this.dataWatches.contains(path, watcher);
+    return this.childWatches.contains(path, watcher) || this.dataWatches.contains(path, watcher);
+  }
+
+  removeWatcher(watcher: Watcher): void {
+    this.dataWatches.removeWatcher(watcher);
+    this.childWatches.removeWatcher(watcher);
+  }
+
+  watchModes(): { data: WatchManager; child: WatchManager; mode?: WatcherMode } {
+    return { data: this.dataWatches, child: this.childWatches };
+  }
+
+  // ---- apply ----
+
+  /** Applies one txn (DataTree.processTxn) and fires the watches it triggers. */
+  apply(header: TxnHeader, txn: Txn): TxnResult {
+    const result = this.applyOne(header, txn);
+    if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid;
+    return result;
+  }
+
+  private applyOne(header: TxnHeader, txn: Txn): TxnResult {
+    const result: TxnResult = { type: txn.type, zxid: header.zxid, err: 0 };
+    try {
+      switch (txn.type) {
+        case OpCode.create:
+        case OpCode.create2: {
+          result.path = txn.path;
+          const owner = txn.ephemeral ? header.clientId : 0n;
+          const stat = this.createNode(
+            txn.path,
+            txn.data,
+            txn.acl,
+            owner,
+            txn.parentCVersion,
+            header,
+          );
+          if (txn.type === OpCode.create2) result.stat = stat;
+          break;
+        }
+        case OpCode.createContainer:
+          result.path = txn.path;
+          result.stat = this.createNode(
+            txn.path,
+            txn.data,
+            txn.acl,
+            CONTAINER_EPHEMERAL_OWNER,
+            txn.parentCVersion,
+            header,
+          );
+          break;
+        case OpCode.createTTL:
+          result.path = txn.path;
+          result.stat = this.createNode(
+            txn.path,
+            txn.data,
+            txn.acl,
+            ttlEphemeralOwner(txn.ttl),
+            txn.parentCVersion,
+            header,
+          );
+          break;
+        case OpCode.delete:
+        case OpCode.deleteContainer:
+          result.path = txn.path;
+          this.deleteNode(txn.path, header.zxid);
+          break;
+        case OpCode.setData:
+          result.path = txn.path;
+          result.stat = this.setData(txn.path, txn.data, txn.version, header);
+          break;
+        case OpCode.setACL:
+          result.path = txn.path;
+          result.stat = this.setACL(txn.path, txn.acl, txn.version);
+          break;
+        case OpCode.check:
+          result.path = txn.path;
+          break;
+        case OpCode.closeSession:
+          this.killSession(header.clientId, header.zxid);
+          break;
+        case OpCode.error:
+          result.err = txn.err;
+          break;
+        case OpCode.multi:
+          result.multiResult = this.applyMulti(header, txn.txns, result);
+          break;
+        case OpCode.createSession:
+          break;
+      }
+    } catch (error) {
+      if (!(error instanceof ApplyError)) throw error;
+      result.err = error.code;
+    }
+    return result;
+  }
+
+  /**
+   * A multi whose prep failed holds an error txn: then no op is applied, the ops before it
+   * report OK and the ops after it RUNTIMEINCONSISTENCY (DataTree.processTxn).
+   */
+  private applyMulti(header: TxnHeader, txns: readonly Txn[], result: TxnResult): TxnResult[] {
+    const failed = txns.some((t) => t.type === OpCode.error);
+    let afterFailure = false;
+    const results: TxnResult[] = [];
+    for (const txn of txns) {
+      let sub: Txn = txn;
+      if (txn.type === OpCode.error) afterFailure = true;
+      else if (failed) {
+        sub = {
+          type: OpCode.error,
+          err: afterFailure ? ErrorCode.RUNTIMEINCONSISTENCY : ErrorCode.OK,
+        };
+      }
+      const subResult = this.applyOne({ ...header, type: sub.type }, sub);
+      results.push(subResult);
+      if (subResult.err !== 0 && result.err === 0) result.err = subResult.err;
+    }
+    return results;
+  }
+
+  private createNode(
+    path: string,
+    data: Buffer | null,
+    acl: readonly ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    header: TxnHeader,
+  ): Stat {
+    const parentPath = parentOf(path) ?? "/";
+    const parent = this.nodes.get(parentPath);
+    if (!parent) throw new ApplyError(ErrorCode.NONODE);
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    if (parent.children.has(name)) throw new ApplyError(ErrorCode.NODEEXISTS);
+    const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
+    if (cversion > parent.stat.cversion) {
+      parent.stat.cversion = cversion;
+      parent.stat.pzxid = header.zxid;
+    }
+    const { zxid, time } = header;
+    const node: DataNode = {
+      data,
+      acl,
+      stat: {
+        czxid: zxid,
+        mzxid: zxid,
+        ctime: time,
+        mtime: time,
+        version: 0,
+        cversion: 0,
+        aversion: 0,
+        ephemeralOwner,
+        pzxid: zxid,
+      },
+      children: new Set(),
+    };
+    parent.children.add(name);
+    this.nodes.set(path, node);
+    const kind = ephemeralKind(ephemeralOwner);
+    if (kind === "container") this.containers.add(path);
+    else if (kind === "ttl") this.ttls.add(path);
+    else if (kind === "normal") {
+      let mine = this.ephemerals.get(ephemeralOwner);
+      if (!mine) {
+        mine = new Set();
+        this.ephemerals.set(ephemeralOwner, mine);
+      }
+      mine.add(path);
+    }
+    this.dataWatches.trigger(path, "NodeCreated");
+    this.childWatches.trigger(parentPath, "NodeChildrenChanged");
+    return this.statOf(node);
+  }
+
+  private deleteNode(path: string, zxid: bigint): void {
+    const node = this.nodes.get(path);
+    const parentPath = parentOf(path) ?? "/";
+    const parent = this.nodes.get(parentPath);
+    if (!node || !parent) throw new ApplyError(ErrorCode.NONODE);
+    this.nodes.delete(path);
+    parent.children.delete(path.slice(path.lastIndexOf("/") + 1));
+    // Only move pzxid forward: a later create may already have set a higher one.
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    const owner = node.stat.ephemeralOwner;
+    const kind = ephemeralKind(owner);
+    if (kind === "container") this.containers.delete(path);
+    else if (kind === "ttl") this.ttls.delete(path);
+    else if (kind === "normal") {
+      const mine = this.ephemerals.get(owner);
+      mine?.delete(path);
+      if (mine?.size === 0) this.ephemerals.delete(owner);
+    }
+    const told = this.dataWatches.trigger(path, "NodeDeleted");
+    this.childWatches.trigger(path, "NodeDeleted", told);
+    this.childWatches.trigger(parentPath, "NodeChildrenChanged");
+  }
+
+  private setData(path: string, data: Buffer | null, version: number, header: TxnHeader): Stat {
+    const node = this.nodes.get(path);
+    if (!node) throw new ApplyError(ErrorCode.NONODE);
+    node.data = data;
+    node.stat.version = version;
+    node.stat.mtime = header.time;
+    node.stat.mzxid = header.zxid;
+    this.dataWatches.trigger(path, "NodeDataChanged");
+    return this.statOf(node);
+  }
+
+  private setACL(path: string, acl: readonly ACL[], version: number): Stat {
+    const node = this.nodes.get(path);
+    if (!node) throw new ApplyError(ErrorCode.NONODE);
+    node.acl = acl;
+    node.stat.aversion = version;
+    return this.statOf(node);
+  }
+
+  /** A closed or expired session's ephemerals go, each with its watches. */
+  private killSession(sessionId: bigint, zxid: bigint): void {
+    const mine = this.ephemerals.get(sessionId);
+    if (!mine) return;
+    for (const path of [...mine].sort()) {
+      try {
+        this.deleteNode(path, zxid);
+      } catch (error) {
+        if (!(error instanceof ApplyError)) throw error;
+      }
+    }
+    this.ephemerals.delete(sessionId);
+  }
+
+  /** Fires one event by hand (tests and tools). */
+  trigger(path: string, type: EventType): void {
+    this.dataWatches.trigger(path, type);
+  }
+}
+
+export function childPath(parent: string, child: string): string {
+  return parent === "/" ? `/${child}` : `${parent}/${child}`;
+}

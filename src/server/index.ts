@@ -1,0 +1,100 @@
+/**
+ * `startServer()`: a standalone zkts server on a TCP port, as ZooKeeper's ZooKeeperServerMain.
+ *
+ *     const server = await startServer({ clientPort: 0, clientPortAddress: "127.0.0.1" });
+ *     console.log(server.address); // 127.0.0.1:41234
+ *     await server.close();
+ */
+import net from "node:net";
+import { resolveOptions } from "./config.js";
+import { fourLetterWord } from "./four-letter-words.js";
+import { createLogger, type Logger } from "./logger.js";
+import { ServerConnection } from "./net/server-connection.js";
+import type { ServerOptions } from "./options.js";
+import { ZooKeeperServer } from "./zookeeper-server.js";
+
+export { createLogger, type Level, type Logger } from "./logger.js";
+export type { ServerOptions } from "./options.js";
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** host:port, for a connect string. */
+  readonly address: string;
+  /** The core, for tools and tests. */
+  readonly zooKeeper: ZooKeeperServer;
+  /** Stops accepting, closes every connection, stops the timers. */
+  close(): Promise<void>;
+}
+
+/** The zkts version reported by `srvr` and `stat` (as Apache ZooKeeper reports its own). */
+export const ZKTS_VERSION = "3.8.0-zkts";
+
+export async function startServer(
+  options: ServerOptions = {},
+  log: Logger = createLogger(),
+): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const zooKeeper = new ZooKeeperServer(resolved, log);
+  const connections = new Set<ServerConnection>();
+  const perIp = new Map<string, number>();
+  const hooks = {
+    fourLetterWord: (word: string) =>
+      fourLetterWord(word, { server: zooKeeper, version: ZKTS_VERSION }),
+    closed: (connection: ServerConnection) => {
+      if (!connections.delete(connection)) return;
+      const n = (perIp.get(connection.clientIp) ?? 1) - 1;
+      if (n <= 0) perIp.delete(connection.clientIp);
+      else perIp.set(connection.clientIp, n);
+      zooKeeper.disconnected(connection);
+    },
+  };
+  const listener = net.createServer((socket) => {
+    const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const count = perIp.get(ip) ?? 0;
+    if (resolved.maxClientCnxns > 0 && count >= resolved.maxClientCnxns) {
+      log.warn(
+        { client: ip, max: resolved.maxClientCnxns },
+        "too many connections from one address; refusing",
+      );
+      socket.destroy();
+      return;
+    }
+    perIp.set(ip, count + 1);
+    connections.add(new ServerConnection(socket, zooKeeper, hooks, log));
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen({ host: resolved.clientPortAddress, port: resolved.clientPort }, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  const ticker = setInterval(() => zooKeeper.expireSessions(), resolved.tickTime);
+  const perCheck = Math.max(
+    1,
+    Math.floor((resolved.containerMaxPerMinute * resolved.containerCheckIntervalMs) / 60_000),
+  );
+  const containers = setInterval(
+    () => zooKeeper.deleteExpiredContainers(perCheck),
+    resolved.containerCheckIntervalMs,
+  );
+  const address = listener.address() as net.AddressInfo;
+  const host = address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port: address.port,
+    address: host.includes(":") ? `[${host}]:${address.port}` : `${host}:${address.port}`,
+    zooKeeper,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(ticker);
+        clearInterval(containers);
+        listener.close(() => resolve());
+        for (const connection of [...connections]) connection.close("server shutting down");
+      });
+      return closing;
+    },
+  };
+}

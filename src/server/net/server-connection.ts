@@ -1,0 +1,214 @@
+/**
+ * One client's TCP connection: the socket shell around the server core. It frames (with
+ * jute.maxbuffer as the limit), answers a four-letter word sent instead of a handshake, hands the
+ * handshake and then each request to the core, batches everything written in one tick into one
+ * socket write, and pushes back on a client that does not read: past a high-water mark it stops
+ * reading that socket until the backlog drains, and past a hard limit it drops the connection.
+ */
+import type net from "node:net";
+import { ConnectRequest, JuteDecodeError, Reader, WatcherEvent, Writer } from "../../jute/index.js";
+import type { Id } from "../../jute/records.js";
+import {
+  EventType,
+  type EventType as EventTypeName,
+  KeeperState,
+} from "../../protocol/constants.js";
+import { FrameDecoder, FrameError } from "../../protocol/frames.js";
+import { MultiFormatError } from "../../protocol/multi.js";
+import { Xid } from "../../protocol/opcodes.js";
+import type { ClientConnection, ConnectionStats } from "../connection.js";
+import { newConnectionStats } from "../connection.js";
+import type { Logger } from "../logger.js";
+import type { ZooKeeperServer } from "../zookeeper-server.js";
+
+/** Pause reading a client whose unread replies pass this; resume once they drain. */
+export const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Drop a client whose unread replies pass this (notifications keep coming while paused). */
+export const OUTPUT_HARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+export interface ConnectionHooks {
+  /** The reply to a four-letter word, or undefined if `word` is none. */
+  fourLetterWord(word: string, connection: ServerConnection): string | undefined;
+  closed(connection: ServerConnection): void;
+}
+
+export class ServerConnection implements ClientConnection {
+  sessionId = 0n;
+  readonly authIds: Id[];
+  readonly clientIp: string;
+  readonly remote: string;
+  readonly stats: ConnectionStats;
+  private readonly socket: net.Socket;
+  private readonly server: ZooKeeperServer;
+  private readonly hooks: ConnectionHooks;
+  private readonly log: Logger;
+  private readonly decoder: FrameDecoder;
+  private readonly writer = new Writer(16 * 1024);
+  private flushScheduled = false;
+  private handshaken = false;
+  private sawFirstChunk = false;
+  private closed = false;
+  private paused = false;
+
+  constructor(socket: net.Socket, server: ZooKeeperServer, hooks: ConnectionHooks, log: Logger) {
+    this.socket = socket;
+    this.server = server;
+    this.hooks = hooks;
+    this.log = log;
+    this.clientIp = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    this.remote = `${this.clientIp}:${socket.remotePort}`;
+    this.authIds = [{ scheme: "ip", id: this.clientIp }];
+    this.stats = newConnectionStats(Date.now());
+    this.decoder = new FrameDecoder(server.options.juteMaxBuffer);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => this.onDrain());
+    socket.on("error", () => this.shut());
+    socket.on("close", () => this.shut());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (!this.sawFirstChunk) {
+      this.sawFirstChunk = true;
+      if (chunk.length >= 4 && this.tryFourLetterWord(chunk.toString("latin1", 0, 4))) return;
+    }
+    try {
+      this.decoder.push(chunk, (frame) => this.onFrame(frame));
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.malformed(error.message);
+    }
+  }
+
+  private tryFourLetterWord(word: string): boolean {
+    const reply = this.hooks.fourLetterWord(word, this);
+    if (reply === undefined) return false;
+    this.closed = true;
+    this.socket.end(reply);
+    this.hooks.closed(this);
+    return true;
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.closed) return;
+    const reader = new Reader(frame);
+    try {
+      if (this.handshaken) {
+        this.server.process(this, reader);
+        return;
+      }
+      this.handshaken = true;
+      this.server.connect(this, readConnectRequest(frame, reader));
+    } catch (error) {
+      if (error instanceof JuteDecodeError || error instanceof MultiFormatError) {
+        this.malformed(error.message);
+        return;
+      }
+      // A bug of ours must cost this connection, never the server and its other clients.
+      this.log.error(
+        { client: this.remote, error: String((error as Error)?.stack ?? error) },
+        "internal error; closing the connection",
+      );
+      this.close("internal error");
+    }
+  }
+
+  /** A packet that cannot be read: one log line, and this connection (only) is closed. */
+  private malformed(reason: string): void {
+    this.log.warn(
+      { client: this.remote, session: this.sessionId.toString(16), reason },
+      "malformed packet; closing the connection",
+    );
+    this.close("malformed packet");
+  }
+
+  /** A watch fired for this connection: a notification frame. */
+  process(type: EventTypeName, path: string): void {
+    this.send((w) => {
+      w.writeInt(Xid.notification).writeLong(-1n).writeInt(0);
+      WatcherEvent.write(w, { type: EventType[type], state: KeeperState.SyncConnected, path });
+    });
+  }
+
+  send(encode: (w: Writer) => void): void {
+    if (this.closed) return;
+    const at = this.writer.reserveInt();
+    encode(this.writer);
+    this.writer.patchInt(at, this.writer.length - at - 4);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.writer.length === 0) return;
+    const bytes = this.writer.take();
+    this.writer.reset();
+    this.socket.write(bytes);
+    const backlog = this.socket.writableLength;
+    if (backlog > OUTPUT_HARD_LIMIT_BYTES) {
+      this.log.warn(
+        { client: this.remote, backlogBytes: backlog },
+        "client does not read its replies; closing the connection",
+      );
+      this.socket.destroy();
+      this.shut();
+    } else if (backlog > OUTPUT_HIGH_WATER_BYTES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onDrain(): void {
+    if (this.paused && !this.closed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  close(_reason: string): void {
+    if (this.closed) return;
+    if (this.flushScheduled) this.flush();
+    this.closed = true;
+    this.socket.end();
+    this.hooks.closed(this);
+  }
+
+  private shut(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.hooks.closed(this);
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Bytes written to the socket but not yet taken by the client. */
+  get backlogBytes(): number {
+    return this.socket.writableLength;
+  }
+}
+
+/** ConnectRequest, with or without the trailing readOnly flag old clients leave out. */
+function readConnectRequest(frame: Buffer, reader: Reader): ConnectRequest {
+  if (frame.length === 4 + 8 + 4 + 8 + 4 + 16) {
+    const protocolVersion = reader.readInt();
+    const lastZxidSeen = reader.readLong();
+    const timeOut = reader.readInt();
+    const sessionId = reader.readLong();
+    return {
+      protocolVersion,
+      lastZxidSeen,
+      timeOut,
+      sessionId,
+      passwd: reader.readBuffer(),
+      readOnly: false,
+    };
+  }
+  return ConnectRequest.read(reader);
+}
