@@ -15,7 +15,9 @@
  * ZooKeeper turns every zoo.cfg key it does not know into the system property
  * `zookeeper.<key>`, which is how `4lw.commands.whitelist`, `globalOutstandingLimit`,
  * `extendedTypesEnabled` and `DigestAuthenticationProvider.superDigest` work from a zoo.cfg;
- * we accept those names and the `zookeeper.`-prefixed ones. Keys we do not use yet (server.N,
+ * we accept those names and the `zookeeper.`-prefixed ones. `jute.maxbuffer` and
+ * `znode.container.*` are JVM system properties only in ZooKeeper (a zoo.cfg line for them is
+ * silently ignored there); we honour them in zoo.cfg. Keys we do not use yet (server.N,
  * initLimit, syncLimit, admin.*, autopurge.*, ...) are accepted and ignored here.
  */
 import { InvalidArgumentError } from "../protocol/errors.js";

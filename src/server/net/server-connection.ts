@@ -49,6 +49,9 @@ export class ServerConnection implements ClientConnection {
   private sawFirstChunk = false;
   private closed = false;
   private paused = false;
+  /** Frames read but not handled yet (only while paused, or within one chunk). */
+  private readonly unread: Buffer[] = [];
+  private next = 0;
 
   constructor(socket: net.Socket, server: ZooKeeperServer, hooks: ConnectionHooks, log: Logger) {
     this.socket = socket;
@@ -74,10 +77,37 @@ export class ServerConnection implements ClientConnection {
       if (chunk.length >= 4 && this.tryFourLetterWord(chunk.toString("latin1", 0, 4))) return;
     }
     try {
-      this.decoder.push(chunk, (frame) => this.onFrame(frame));
+      this.decoder.push(chunk, (frame) => this.unread.push(frame));
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
+      // The frames before the bad one were well formed: answer them, then close.
+      this.processUnread();
       this.malformed(error.message);
+      return;
+    }
+    this.processUnread();
+  }
+
+  /**
+   * Handles the frames read so far, in order, until the replies waiting for this client pass
+   * the high-water mark: then it stops (frames wait here, and the socket is no longer read)
+   * until the client has taken its replies.
+   */
+  private processUnread(): void {
+    while (this.next < this.unread.length && !this.paused && !this.closed) {
+      const frame = this.unread[this.next++] as Buffer;
+      this.onFrame(frame);
+      if (this.writer.length + this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
+        this.flush();
+        if (!this.closed) {
+          this.paused = true;
+          this.socket.pause();
+        }
+      }
+    }
+    if (this.next === this.unread.length) {
+      this.unread.length = 0;
+      this.next = 0;
     }
   }
 
@@ -166,6 +196,7 @@ export class ServerConnection implements ClientConnection {
     if (this.paused && !this.closed) {
       this.paused = false;
       this.socket.resume();
+      this.processUnread();
     }
   }
 
@@ -182,6 +213,11 @@ export class ServerConnection implements ClientConnection {
       this.closed = true;
       this.hooks.closed(this);
     }
+  }
+
+  /** True while reading is paused because the client is not taking its replies. */
+  get readingPaused(): boolean {
+    return this.paused;
   }
 
   get isClosed(): boolean {
