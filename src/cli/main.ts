@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /**
- * `zkts`: the command line. Thin by design: each command is a call into the public API. The
- * server, cluster and shell commands arrive with their issues; until then this prints what
- * exists. Bad arguments print one line and exit 2.
+ * `zkts`: the command line. Thin by design: one file per command under commands/, each a call
+ * into the public API, loaded only when it runs. Bad arguments print one line and exit 2.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -10,10 +9,11 @@ import { parseArgs } from "node:util";
 const USAGE = `usage: zkts <command> [options]
 
 commands:
+  server             run a standalone ZooKeeper-compatible server (zkts server --help)
   version            print the zkts version
   help               print this help
 
-zkts is a ZooKeeper-compatible toolkit. The library's client works today against any
+zkts is a ZooKeeper-compatible toolkit. The library's client works against zkts and any
 Apache ZooKeeper 3.5+ ensemble: import { connect } from "zkts".`;
 
 function version(): string {
@@ -21,23 +21,30 @@ function version(): string {
   return (JSON.parse(readFileSync(packageJson, "utf8")) as { version: string }).version;
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
+  // A command's own options are its business: only what precedes the command is parsed here.
+  const commandAt = argv.findIndex((arg) => !arg.startsWith("-"));
+  const [command, rest] =
+    commandAt === -1 ? [undefined, []] : [argv[commandAt], argv.slice(commandAt + 1)];
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    parsed = parse(commandAt === -1 ? argv : argv.slice(0, commandAt));
   } catch (error) {
     // parseArgs explains at length; the first sentence says what was wrong.
     console.error(`zkts: ${(error as Error).message.split(". ")[0]}`);
     return 2;
   }
-  const [command = "help", ...rest] = parsed.positionals;
   if (parsed.values.version || command === "version") {
     console.log(version());
     return 0;
   }
-  if (parsed.values.help || command === "help") {
+  if (parsed.values.help || command === undefined || command === "help") {
     console.log(USAGE);
     return 0;
+  }
+  if (command === "server") {
+    const { serverCommand } = await import("./commands/server.js");
+    return serverCommand(rest);
   }
   console.error(`zkts: unknown command "${[command, ...rest].join(" ")}" (try: zkts help)`);
   return 2;
@@ -46,9 +53,9 @@ export function main(argv: readonly string[]): number {
 function parse(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
-    allowPositionals: true,
+    allowPositionals: false,
     options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
   });
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
