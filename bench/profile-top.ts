@@ -58,6 +58,7 @@ const LAYERS: readonly [string, RegExp][] = [
   ["garbage collector", /^\(garbage collector\)/],
   ["zkts codec (jute/, protocol/)", /(src|dist)\/(jute|protocol)\//],
   ["zkts client (client/)", /(src|dist)\/client\//],
+  ["zkts server (server/)", /(src|dist)\/server\//],
   ["node-zookeeper-client", /node_modules\/(node-zookeeper-client|async)\//],
   ["benchmark driver", /bench\//],
   ["Node internals (streams, buffers, task queues)", /node:/],

@@ -8,13 +8,21 @@
  *
  * Suites against Apache ZooKeeper skip themselves when it is not installed; this script says
  * so once, loudly, and refuses to let CI (CI=true) pass that way.
+ *
+ * Our client's interop suites (test/interop/client-*.test.ts, session.test.ts) run twice: with
+ * every other file against Apache ZooKeeper, then once more against zkts's own server
+ * (ZKTS_TEST_SERVER=zkts, read by test/interop/fixture.ts). Set ZKTS_TEST_SERVER yourself
+ * (apache or zkts) to run the selected files once, against that server only.
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
-import { delimiter, join, relative, resolve } from "node:path";
+import { delimiter, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** The suites that run against both servers (paths relative to the repo root). */
+const BOTH_SERVERS = /^test\/interop\/(client-[^/]+|session)\.test\.ts$/;
 
 /** Every *.test.ts under `dir`, recursively, as paths relative to the repo root. */
 function testFiles(dir) {
@@ -69,7 +77,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const missing = apacheZooKeeperMissing();
+const chosenServer = process.env.ZKTS_TEST_SERVER;
+const againstZkts =
+  chosenServer === undefined || chosenServer === ""
+    ? files.filter((file) => BOTH_SERVERS.test(file.split(sep).join("/")))
+    : [];
+
+const missing = chosenServer === "zkts" ? undefined : apacheZooKeeperMissing();
 if (missing !== undefined) {
   console.error(
     `zkts: Apache ZooKeeper not found (${missing}): interop and integration suites against it ` +
@@ -81,11 +95,32 @@ if (missing !== undefined) {
   }
 }
 
-// One file at a time: suites start JVMs, and the machine has two cores.
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=1", ...flags, ...files],
-  { cwd: root, stdio: "inherit" },
-);
-if (result.error) throw result.error;
-process.exit(result.status ?? 1);
+/** One `node --test` over `testFiles`, a file at a time: suites start servers on two cores. */
+function run(testFiles, env = process.env) {
+  const result = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--test",
+      "--test-reporter=spec",
+      "--test-concurrency=1",
+      ...flags,
+      ...testFiles,
+    ],
+    { cwd: root, stdio: "inherit", env },
+  );
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+let status = run(files);
+if (againstZkts.length > 0) {
+  console.log(
+    `\nzkts: ${againstZkts.length} client suite${againstZkts.length === 1 ? "" : "s"} again, ` +
+      "against zkts's server (ZKTS_TEST_SERVER=zkts)\n",
+  );
+  const zktsStatus = run(againstZkts, { ...process.env, ZKTS_TEST_SERVER: "zkts" });
+  if (status === 0) status = zktsStatus;
+}
+process.exit(status);

@@ -1,4 +1,6 @@
 /** The rules ZooKeeper's client applies to a create before sending it. */
+
+import { NULL_BUFFER } from "../jute/reader.js";
 import { CreateMode, isSequential, isTTL } from "../protocol/constants.js";
 import { InvalidArgumentError } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
@@ -39,11 +41,9 @@ export function ttlOf(ttlMs: number | undefined): bigint {
   return BigInt(ttlMs ?? -1);
 }
 
-const EMPTY = Buffer.alloc(0);
-
-/** Data as bytes: strings are UTF-8. */
+/** Data as bytes: strings are UTF-8; no data is jute's null, as ZooKeeper's Java client sends it. */
 export function toData(data: Uint8Array | string | null | undefined): Buffer {
-  if (data === undefined || data === null) return EMPTY;
+  if (data === undefined || data === null) return NULL_BUFFER;
   if (typeof data === "string") return Buffer.from(data, "utf8");
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -15,6 +15,13 @@ export class JuteDecodeError extends Error {
   }
 }
 
+/**
+ * Jute's null buffer. ZooKeeper keeps null data apart from empty data (a Java client's
+ * create(path, null) reads back as null), so null travels as this one shared empty Buffer:
+ * callers see an empty buffer, and the Writer writes it back as null (length -1).
+ */
+export const NULL_BUFFER: Buffer = Buffer.alloc(0);
+
 export class Reader {
   private readonly buffer: Buffer;
   private cursor: number;
@@ -84,10 +91,14 @@ export class Reader {
     return value;
   }
 
-  /** A jute buffer, copied so that the caller never pins the whole socket chunk; null reads as empty. */
+  /**
+   * A jute buffer, copied so that the caller never pins the whole socket chunk. Jute's null
+   * (-1) reads as NULL_BUFFER, an empty buffer that writes back as null.
+   */
   readBuffer(): Buffer {
     const length = this.readLength("buffer", 1);
-    if (length <= 0) return Buffer.alloc(0);
+    if (length === -1) return NULL_BUFFER;
+    if (length === 0) return Buffer.alloc(0);
     const value = Buffer.allocUnsafe(length);
     this.buffer.copy(value, 0, this.cursor, this.cursor + length);
     this.cursor += length;

@@ -1,3 +1,5 @@
+import { NULL_BUFFER } from "./reader.js";
+
 /**
  * A growable output buffer for jute records. One Writer is reused for many records: callers
  * encode, take the bytes with `take()` (a copy) and `reset()`, so steady-state encoding does not
@@ -55,9 +57,9 @@ export class Writer {
     return this;
   }
 
-  /** Writes a jute buffer; null writes jute's -1 length (ZooKeeper keeps null data distinct). */
+  /** Writes a jute buffer; null (or NULL_BUFFER) writes jute's -1 length. */
   writeBuffer(value: Uint8Array | null): this {
-    if (value === null) return this.writeInt(-1);
+    if (value === null || value === NULL_BUFFER) return this.writeInt(-1);
     this.ensure(4 + value.length);
     this.buffer.writeInt32BE(value.length, this.cursor);
     this.buffer.set(value, this.cursor + 4);

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { ACL, Id } from "../jute/records.js";
 import { ErrorCode } from "../protocol/errors.js";
+import { javaHashOrder } from "./java-hash-order.js";
 
 /** An error code raised by a check; the processors turn it into the reply's err. */
 export class KeeperError extends Error {
@@ -82,7 +83,7 @@ export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
     else if (scheme === "auth") {
       // "auth" stands for every id whose provider calls itself authenticated: digest here
       // (ip is not, and super has no provider).
-      const authenticated = ids.filter((a) => a.scheme === "digest");
+      const authenticated = javaHashOrder(ids).filter((a) => a.scheme === "digest");
       if (authenticated.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
       for (const a of authenticated) fixed.push({ perms: entry.perms, id: a });
     } else if (isValidId(scheme, id)) fixed.push(entry);

@@ -172,9 +172,14 @@ export class DataTree {
 
   // ---- watches ----
 
+  /**
+   * Both tables take the watch, whatever its mode, as in ZooKeeper 3.8's DataTree.addWatch (so
+   * zk_watch_count counts a recursive watch twice, and removeWatches or checkWatches of type
+   * Children find it); the child table never fires NodeChildrenChanged to a recursive watcher.
+   */
   addWatch(path: string, watcher: Watcher, mode: "persistent" | "persistentRecursive"): void {
     this.dataWatches.add(path, watcher, mode);
-    if (mode !== "persistentRecursive") this.childWatches.add(path, watcher, mode);
+    this.childWatches.add(path, watcher, mode);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import net from "node:net";
 import { resolveOptions } from "./config.js";
-import { fourLetterWord } from "./four-letter-words.js";
+import { fourLetterWord } from "./four-letter-words/index.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ServerConnection } from "./net/server-connection.js";
 import type { ServerOptions } from "./options.js";
@@ -39,8 +39,15 @@ export async function startServer(
   const connections = new Set<ServerConnection>();
   const perIp = new Map<string, number>();
   const hooks = {
-    fourLetterWord: (word: string) =>
-      fourLetterWord(word, { server: zooKeeper, version: ZKTS_VERSION }),
+    fourLetterWord: (word: string, self: ServerConnection, rest: Buffer) =>
+      fourLetterWord(word, {
+        server: zooKeeper,
+        version: ZKTS_VERSION,
+        clientPort: (listener.address() as net.AddressInfo | null)?.port ?? resolved.clientPort,
+        connections,
+        self,
+        rest,
+      }),
     closed: (connection: ServerConnection) => {
       if (!connections.delete(connection)) return;
       const n = (perIp.get(connection.clientIp) ?? 1) - 1;

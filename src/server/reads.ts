@@ -3,6 +3,7 @@
  * answered from the local tree, with the ACL check each opcode makes, in arrival order with the
  * connection's writes.
  */
+import { NULL_BUFFER } from "../jute/reader.js";
 import type { ACL, Id } from "../jute/records.js";
 import { Perms } from "../protocol/constants.js";
 import { ErrorCode } from "../protocol/errors.js";
@@ -11,6 +12,7 @@ import { OpCode } from "../protocol/opcodes.js";
 import { checkACL, clientInfo, KeeperError } from "./auth.js";
 import type { ClientConnection } from "./connection.js";
 import type { DataNode, DataTree } from "./data-tree.js";
+import { javaHashOrder } from "./java-hash-order.js";
 
 function node(tree: DataTree, path: string): DataNode {
   const found = tree.getNode(path);
@@ -29,7 +31,7 @@ export function getData(tree: DataTree, cnxn: ClientConnection, path: string, wa
   checkACL(node(tree, path).acl, Perms.READ, cnxn.authIds);
   const result = tree.getData(path, watch ? cnxn : undefined);
   if (result === null) throw new KeeperError(ErrorCode.NONODE);
-  return { data: result.data ?? Buffer.alloc(0), stat: result.stat };
+  return { data: result.data ?? NULL_BUFFER, stat: result.stat };
 }
 
 export function getChildren(tree: DataTree, cnxn: ClientConnection, path: string, watch: boolean) {
@@ -77,7 +79,7 @@ export function getEphemerals(tree: DataTree, sessionId: bigint, prefix: string)
 }
 
 export function whoAmI(ids: readonly Id[]) {
-  return { clientInfo: ids.map(clientInfo) };
+  return { clientInfo: javaHashOrder(ids).map(clientInfo) };
 }
 
 /** multiRead: each read succeeds or fails on its own; only getData and getChildren may be in it. */

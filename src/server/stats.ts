@@ -6,6 +6,13 @@ export class ServerStats {
   maxLatencyMs = 0;
   totalLatencyMs = 0;
   count = 0;
+  /**
+   * Sizes in bytes (without the length prefix) of the last, smallest and largest frame sent to a
+   * client other than a handshake answer; -1 until there is one (ZooKeeper's BufferStats).
+   */
+  lastResponseBytes = -1;
+  minResponseBytes = -1;
+  maxResponseBytes = -1;
   readonly startedAt = Date.now();
 
   recordLatency(ms: number): void {
@@ -13,6 +20,13 @@ export class ServerStats {
     this.totalLatencyMs += ms;
     if (ms < this.minLatencyMs) this.minLatencyMs = ms;
     if (ms > this.maxLatencyMs) this.maxLatencyMs = ms;
+  }
+
+  recordResponseSize(bytes: number): void {
+    this.lastResponseBytes = bytes;
+    if (this.minResponseBytes === -1 || bytes < this.minResponseBytes)
+      this.minResponseBytes = bytes;
+    if (bytes > this.maxResponseBytes) this.maxResponseBytes = bytes;
   }
 
   get avgLatencyMs(): number {
@@ -26,5 +40,8 @@ export class ServerStats {
     this.maxLatencyMs = 0;
     this.totalLatencyMs = 0;
     this.count = 0;
+    this.lastResponseBytes = -1;
+    this.minResponseBytes = -1;
+    this.maxResponseBytes = -1;
   }
 }

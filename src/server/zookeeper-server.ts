@@ -205,7 +205,8 @@ export class ZooKeeperServer {
       this.dispatch(cnxn, xid, opcode, frame, started);
     } catch (error) {
       if (!(error instanceof KeeperError)) throw error;
-      this.reply(cnxn, xid, error.code, started);
+      // A failed request still names its operation (FinalRequestProcessor's lastOp).
+      this.reply(cnxn, xid, error.code, started, undefined, opName(opcode));
     }
   }
 
@@ -342,7 +343,7 @@ export class ZooKeeperServer {
       case OpCode.setWatches2: {
         const lists = opcode === OpCode.setWatches ? SetWatches.read(r) : SetWatches2.read(r);
         tree.setWatches(lists.relativeZxid, lists, cnxn);
-        return this.reply(cnxn, xid, 0, started, undefined, "SETW");
+        return this.reply(cnxn, xid, 0, started, undefined, opName(opcode));
       }
       case OpCode.addWatch: {
         const { path, mode } = AddWatchRequest.read(r);
@@ -471,7 +472,8 @@ export class ZooKeeperServer {
     const s = cnxn.stats;
     s.packetsSent++;
     s.lastOperation = op;
-    s.lastCxid = xid;
+    // Pings and other reserved xids are negative; ZooKeeper keeps the last real cxid.
+    if (xid >= 0) s.lastCxid = xid;
     s.lastZxid = zxid;
     s.lastResponseTime = this.now();
     s.lastLatencyMs = latency;
@@ -579,6 +581,21 @@ const OP_NAMES: Record<number, string> = {
   [OpCode.check]: "CHEC",
   [OpCode.multi]: "MULT",
   [OpCode.reconfig]: "RECO",
+  [OpCode.exists]: "EXIS",
+  [OpCode.getData]: "GETD",
+  [OpCode.getChildren]: "GETC",
+  [OpCode.getChildren2]: "GETC",
+  [OpCode.getACL]: "GETA",
+  [OpCode.getAllChildrenNumber]: "GETACN",
+  [OpCode.getEphemerals]: "GETE",
+  [OpCode.sync]: "SYNC",
+  [OpCode.multiRead]: "MLTR",
+  [OpCode.whoAmI]: "HOMI",
+  [OpCode.setWatches]: "SETW",
+  [OpCode.setWatches2]: "STW2",
+  [OpCode.addWatch]: "ADDW",
+  [OpCode.checkWatches]: "CHKW",
+  [OpCode.removeWatches]: "REMW",
 };
 
 function opName(opcode: number): string {

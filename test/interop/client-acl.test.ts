@@ -2,6 +2,8 @@
  * Our client against Apache ZooKeeper 3.8 (the oracle): ACLs and their versions, digest auth
  * (added later, given at connect, the super user), whoAmI, and the calls around the data tree:
  * sync, getConfig, reconfig.
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -21,14 +23,21 @@ import {
   ReconfigDisabledError,
   type ZooKeeper,
 } from "../../src/index.js";
-import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { Clients, refusal, SUPER_PASSWORD, SUPER_USER, uniquePath } from "./fixture.js";
+import {
+  Clients,
+  refusal,
+  SERVER_NAME,
+  SUPER_PASSWORD,
+  SUPER_USER,
+  serverSkip,
+  uniquePath,
+} from "./fixture.js";
 
 const ALICE = digestACL("alice", "secret");
 const byScheme = (a: { authScheme: string }, b: { authScheme: string }) =>
   a.authScheme.localeCompare(b.authScheme);
 
-describe("client ACLs and auth against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, () => {
+describe(`client ACLs and auth against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
   const clients = new Clients();
   let zk: ZooKeeper;
   before(async () => {

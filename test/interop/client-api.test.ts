@@ -1,6 +1,8 @@
 /**
  * Our client against Apache ZooKeeper 3.8 (the oracle): create in every mode, reads and writes
  * with versions, children. Each assertion states what the real server answers.
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -15,8 +17,7 @@ import {
   type Stat,
   type ZooKeeper,
 } from "../../src/index.js";
-import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { Clients, refusal, uniquePath } from "./fixture.js";
+import { Clients, refusal, SERVER_NAME, serverSkip, uniquePath } from "./fixture.js";
 
 /** ZooKeeper's sequential suffix: the parent's cversion, as %010d. */
 const sequence = (cversion: number) => String(cversion).padStart(10, "0");
@@ -33,7 +34,7 @@ function assertFreshStat(stat: Stat, dataLength: number, ephemeralOwner = 0n): v
   assert.equal(stat.ephemeralOwner, ephemeralOwner);
 }
 
-describe("client API against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, () => {
+describe(`client API against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
   const clients = new Clients();
   let zk: ZooKeeper;
   before(async () => {

@@ -2,7 +2,9 @@
  * Our client against Apache ZooKeeper 3.8 (the oracle): per-call options (AbortSignal, timeouts),
  * arguments refused before anything is sent, calls after close(), pipelining order, and the
  * client's state stream. Timeouts and aborts after sending are made deterministic by pausing the
- * server's JVM (SIGSTOP): nothing can be answered until it resumes.
+ * server process (SIGSTOP): nothing can be answered until it resumes.
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -14,8 +16,15 @@ import {
   RequestTimeoutError,
   type ZooKeeper,
 } from "../../src/index.js";
-import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { afterWrites, Clients, refusal, uniquePath, withServerPaused } from "./fixture.js";
+import {
+  afterWrites,
+  Clients,
+  refusal,
+  SERVER_NAME,
+  serverSkip,
+  uniquePath,
+  withServerPaused,
+} from "./fixture.js";
 
 const BAD_PATHS = [
   "",
@@ -32,8 +41,8 @@ const BAD_PATHS = [
   "/special\ufff0x",
 ];
 
-describe("client call options and errors against Apache ZooKeeper", {
-  skip: apacheZooKeeperSkip(),
+describe(`client call options and errors against ${SERVER_NAME}`, {
+  skip: serverSkip(),
 }, () => {
   const clients = new Clients();
   let zk: ZooKeeper;

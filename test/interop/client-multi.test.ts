@@ -2,6 +2,8 @@
  * Our client against Apache ZooKeeper 3.8 (the oracle): multi (all or nothing, per-op results,
  * the failing op named), multiRead (each read on its own), and a chrooted client, whose paths,
  * results and events are all relative to its chroot.
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -13,11 +15,10 @@ import {
   NoNodeError,
   type ZooKeeper,
 } from "../../src/index.js";
-import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { Clients, refusal, uniquePath } from "./fixture.js";
+import { Clients, refusal, SERVER_NAME, serverSkip, uniquePath } from "./fixture.js";
 
-describe("client multi and chroot against Apache ZooKeeper", {
-  skip: apacheZooKeeperSkip(),
+describe(`client multi and chroot against ${SERVER_NAME}`, {
+  skip: serverSkip(),
 }, () => {
   const clients = new Clients();
   let zk: ZooKeeper;

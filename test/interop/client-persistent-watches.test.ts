@@ -1,6 +1,8 @@
 /**
  * Our client against Apache ZooKeeper 3.8 (the oracle): persistent and persistent-recursive
  * watches (addWatch) read with `for await`, and how they end (remove(), break, close).
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -10,8 +12,7 @@ import {
   type WatchEvent,
   type ZooKeeper,
 } from "../../src/index.js";
-import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { Clients, uniquePath } from "./fixture.js";
+import { Clients, SERVER_NAME, serverSkip, uniquePath } from "./fixture.js";
 
 /** Reads the next `count` events of a persistent watch, as "type path". */
 async function take(watch: PersistentWatch, count: number): Promise<string[]> {
@@ -33,8 +34,8 @@ async function rest(watch: PersistentWatch): Promise<WatchEvent[]> {
   return events;
 }
 
-describe("client persistent watches against Apache ZooKeeper", {
-  skip: apacheZooKeeperSkip(),
+describe(`client persistent watches against ${SERVER_NAME}`, {
+  skip: serverSkip(),
 }, () => {
   const clients = new Clients();
   let zk: ZooKeeper;

@@ -2,6 +2,8 @@
  * Our client against Apache ZooKeeper 3.8 (the oracle): one-shot watches as promises and as
  * listeners, their firing once, their order relative to replies, removeWatches, and what a
  * pending watch sees when the client closes. No sleeps: every test waits on the event it means.
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -11,8 +13,7 @@ import {
   type WatchListener,
   type ZooKeeper,
 } from "../../src/index.js";
-import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { Clients, refusal, uniquePath } from "./fixture.js";
+import { Clients, refusal, SERVER_NAME, serverSkip, uniquePath } from "./fixture.js";
 
 /** A listener that records what it is called with. */
 function recorder(): WatchListener & { events: WatchEvent[] } {
@@ -22,7 +23,7 @@ function recorder(): WatchListener & { events: WatchEvent[] } {
 
 const brief = (events: readonly WatchEvent[]) => events.map((e) => `${e.type} ${e.path}`);
 
-describe("client watches against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, () => {
+describe(`client watches against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
   const clients = new Clients();
   let zk: ZooKeeper;
   let writer: ZooKeeper;

@@ -1,22 +1,87 @@
 /**
- * What the client interop suites share: one standalone Apache ZooKeeper per test file, started
- * with TTL nodes enabled and a super user `super:test`, and the clients a file opens, closed
- * when it ends. Each test works under its own base path, so tests never see each other's znodes.
+ * What the client interop suites share: one standalone server per test file, started with TTL
+ * nodes enabled, a super user `super:test` and every four-letter word, and the clients a file
+ * opens, closed when it ends. Each test works under its own base path, so tests never see each
+ * other's znodes.
+ *
+ * The server is Apache ZooKeeper (the oracle) or zkts's own, as the environment variable
+ * ZKTS_TEST_SERVER says ("apache", the default, or "zkts"): `npm test` runs these suites once
+ * against each (scripts/test.mjs). Where zkts still differs from the oracle, a test is marked
+ * `zktsTodo("what differs")`: a todo in the zkts run only, so the difference stays visible.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { setImmediate as nextMacrotask } from "node:timers/promises";
 import { type ConnectOptions, connect, digestId, type ZooKeeper } from "../../src/index.js";
-import { startZooKeeper, type ZooKeeperProcess } from "../harness/apache-zookeeper.js";
+import {
+  apacheZooKeeperSkip,
+  startZooKeeper,
+  type ZooKeeperProcess,
+} from "../harness/apache-zookeeper.js";
+import { startZkts } from "../harness/zkts-server.js";
 
 export const SUPER_USER = "super";
 export const SUPER_PASSWORD = "test";
 
+export type ServerKind = "apache" | "zkts";
+
+/** The server these suites run against, from ZKTS_TEST_SERVER (default "apache"). */
+export const SERVER_KIND: ServerKind = serverKind(process.env.ZKTS_TEST_SERVER);
+
+/** How suite names call that server, e.g. "client API against zkts". */
+export const SERVER_NAME = SERVER_KIND === "zkts" ? "zkts" : "Apache ZooKeeper";
+
+function serverKind(value: string | undefined): ServerKind {
+  if (value === undefined || value === "" || value === "apache") return "apache";
+  if (value === "zkts") return "zkts";
+  throw new Error(`ZKTS_TEST_SERVER=${value}: expected "apache" or "zkts"`);
+}
+
+/** For `describe(name, { skip: serverSkip() }, ...)`: zkts's server is always there. */
+export function serverSkip(): false | string {
+  return SERVER_KIND === "zkts" ? false : apacheZooKeeperSkip();
+}
+
+/**
+ * For `test(name, zktsTodo("what zkts does differently"), ...)`: a todo in the zkts run (the
+ * test still runs and reports, but does not fail the suite), nothing in the Apache run.
+ */
+export function zktsTodo(difference: string): { todo?: string } {
+  return SERVER_KIND === "zkts" ? { todo: `zkts: ${difference}` } : {};
+}
+
+export interface OracleOptions {
+  /** tickTime in ms (sessions may last 2 to 20 ticks). Default 2000, for both servers. */
+  tickTimeMs?: number;
+}
+
 /** A standalone server as the client suites need it: extended types on, a super digest set. */
-export function startOracle(): Promise<ZooKeeperProcess> {
+export function startOracle(options: OracleOptions = {}): Promise<ZooKeeperProcess> {
+  return startServerOf(SERVER_KIND, options);
+}
+
+/** startOracle() for the server named, whatever ZKTS_TEST_SERVER says. */
+export function startServerOf(
+  kind: ServerKind,
+  options: OracleOptions = {},
+): Promise<ZooKeeperProcess> {
+  const tickTimeMs = options.tickTimeMs ?? 2000;
+  const superDigest = digestId(SUPER_USER, SUPER_PASSWORD);
+  if (kind === "zkts") {
+    return startZkts({
+      config: {
+        tickTime: String(tickTimeMs),
+        extendedTypesEnabled: "true",
+        "DigestAuthenticationProvider.superDigest": superDigest,
+        "4lw.commands.whitelist": "*",
+      },
+    });
+  }
+  // The Apache harness already whitelists every four-letter word.
   return startZooKeeper({
+    tickTimeMs,
     systemProperties: {
       "zookeeper.extendedTypesEnabled": "true",
-      "zookeeper.DigestAuthenticationProvider.superDigest": digestId(SUPER_USER, SUPER_PASSWORD),
+      "zookeeper.DigestAuthenticationProvider.superDigest": superDigest,
     },
   });
 }
@@ -36,7 +101,7 @@ export class Clients {
     return this.server.connectString;
   }
 
-  /** The running server's JVM pid (to pause it with SIGSTOP in timeout tests). */
+  /** The running server's pid, a JVM or a node process (to pause it with SIGSTOP). */
   get pid(): number {
     if (!this.server) throw new Error("Clients.start() first");
     return this.server.pid;
@@ -77,7 +142,7 @@ export function afterWrites(): Promise<void> {
 }
 
 /**
- * Runs `body` with the server's JVM stopped (SIGSTOP): nothing it is sent is answered. `body`
+ * Runs `body` with the server's process stopped (SIGSTOP): nothing it is sent is answered. `body`
  * must not return a promise of a reply (it would wait for the server forever); wrap it.
  */
 export async function withServerPaused<T>(pid: number, body: () => Promise<T>): Promise<T> {
@@ -92,7 +157,7 @@ export async function withServerPaused<T>(pid: number, body: () => Promise<T>): 
 
 /**
  * kill() returns before every thread has stopped: a JVM thread may still answer a request sent
- * right after it (seen on a busy machine). Waits until /proc shows each thread stopped ("T").
+ * right after it (seen on a busy machine); node's threads are no different. Waits until /proc shows each thread stopped ("T").
  */
 async function allThreadsStopped(pid: number, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

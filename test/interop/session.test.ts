@@ -6,6 +6,8 @@
  *
  * Method: a TCP proxy between client and server turns each fault into a switch, so every test
  * waits on the event it means instead of racing a kill.
+ *
+ * `npm test` runs this suite against zkts's server too (ZKTS_TEST_SERVER=zkts, fixture.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -19,21 +21,18 @@ import {
   SessionExpiredError,
   type ZooKeeper,
 } from "../../src/index.js";
-import {
-  apacheZooKeeperSkip,
-  startZooKeeper,
-  type ZooKeeperProcess,
-} from "../harness/apache-zookeeper.js";
+import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
 import { recordStates, stateReached, within } from "../harness/client-helpers.js";
 import { startProxy } from "../harness/tcp-proxy.js";
+import { SERVER_NAME, serverSkip, startOracle } from "./fixture.js";
 
-describe("sessions against Apache ZooKeeper", { skip: apacheZooKeeperSkip() }, () => {
+describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
   let server: ZooKeeperProcess;
   let observer: ZooKeeper;
 
   before(async () => {
     // tickTime 500 lets sessions be as short as 1 s, so timeouts are quick to reach.
-    server = await startZooKeeper({ tickTimeMs: 500 });
+    server = await startOracle({ tickTimeMs: 500 });
     observer = await connect(server.connectString);
   });
 

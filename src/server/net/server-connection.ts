@@ -27,8 +27,11 @@ export const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 export const OUTPUT_HARD_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export interface ConnectionHooks {
-  /** The reply to a four-letter word, or undefined if `word` is none. */
-  fourLetterWord(word: string, connection: ServerConnection): string | undefined;
+  /**
+   * The reply to a four-letter word, or undefined if `word` is none. `rest` is what followed the
+   * word in the same read (`stmk` takes its argument from it).
+   */
+  fourLetterWord(word: string, connection: ServerConnection, rest: Buffer): string | undefined;
   closed(connection: ServerConnection): void;
 }
 
@@ -47,6 +50,7 @@ export class ServerConnection implements ClientConnection {
   private flushScheduled = false;
   private handshaken = false;
   private sawFirstChunk = false;
+  private framesSent = 0;
   private closed = false;
   private paused = false;
   /** Frames read but not handled yet (only while paused, or within one chunk). */
@@ -74,7 +78,7 @@ export class ServerConnection implements ClientConnection {
     if (this.closed) return;
     if (!this.sawFirstChunk) {
       this.sawFirstChunk = true;
-      if (chunk.length >= 4 && this.tryFourLetterWord(chunk.toString("latin1", 0, 4))) return;
+      if (chunk.length >= 4 && this.tryFourLetterWord(chunk)) return;
     }
     try {
       this.decoder.push(chunk, (frame) => this.unread.push(frame));
@@ -111,8 +115,12 @@ export class ServerConnection implements ClientConnection {
     }
   }
 
-  private tryFourLetterWord(word: string): boolean {
-    const reply = this.hooks.fourLetterWord(word, this);
+  private tryFourLetterWord(chunk: Buffer): boolean {
+    const reply = this.hooks.fourLetterWord(
+      chunk.toString("latin1", 0, 4),
+      this,
+      chunk.subarray(4),
+    );
     if (reply === undefined) return false;
     this.closed = true;
     this.socket.end(reply);
@@ -165,7 +173,10 @@ export class ServerConnection implements ClientConnection {
     if (this.closed) return;
     const at = this.writer.reserveInt();
     encode(this.writer);
-    this.writer.patchInt(at, this.writer.length - at - 4);
+    const size = this.writer.length - at - 4;
+    this.writer.patchInt(at, size);
+    // The first frame is the handshake's answer, which ZooKeeper leaves out of these figures.
+    if (this.framesSent++ > 0) this.server.stats.recordResponseSize(size);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
