@@ -36,10 +36,17 @@ export interface StatPersisted {
 
 export interface DataNode {
   data: Buffer | null;
+  /** Shared between nodes with equal ACLs (interned), as ZooKeeper's ACL cache shares them. */
   acl: readonly ACL[];
   readonly stat: StatPersisted;
-  readonly children: Set<string>;
+  /** NO_CHILDREN (shared, never changed) until the first child arrives: most znodes are leaves. */
+  children: Set<string>;
 }
+
+const ACL_CACHE_MAX = 1024;
+
+/** The children of every leaf. Never add to it: createNode gives the parent its own Set first. */
+const NO_CHILDREN: Set<string> = new Set();
 
 export const OPEN_ACL: readonly ACL[] = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 const READ_ACL: readonly ACL[] = [{ perms: 1, id: { scheme: "world", id: "anyone" } }];
@@ -81,6 +88,7 @@ export class DataTree {
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   readonly dataWatches = new WatchManager();
+  private readonly aclCache = new Map<string, readonly ACL[]>();
   readonly childWatches = new WatchManager();
   lastProcessedZxid = 0n;
 
@@ -385,8 +393,9 @@ export class DataTree {
         ephemeralOwner,
         pzxid: zxid,
       },
-      children: new Set(),
+      children: NO_CHILDREN,
     };
+    if (parent.children === NO_CHILDREN) parent.children = new Set();
     parent.children.add(name);
     this.nodes.set(path, node);
     const kind = ephemeralKind(ephemeralOwner);
@@ -403,6 +412,24 @@ export class DataTree {
     this.dataWatches.trigger(path, "NodeCreated");
     this.childWatches.trigger(parentPath, "NodeChildrenChanged");
     return this.statOf(node);
+  }
+
+  /**
+   * One shared list per distinct ACL: most trees use a handful of ACLs over many znodes. The
+   * lists are immutable, so sharing is safe. Entries are never dropped, so the cache stops
+   * growing at ACL_CACHE_MAX distinct lists; later ones are kept per node.
+   */
+  private intern(acl: readonly ACL[]): readonly ACL[] {
+    const key = acl.map((a) => `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}`).join("\u0001");
+    let shared = this.aclCache.get(key);
+    if (shared === undefined) {
+      if (this.aclCache.size >= ACL_CACHE_MAX) return acl;
+      shared = Object.freeze(
+        acl.map((a) => Object.freeze({ perms: a.perms, id: Object.freeze({ ...a.id }) })),
+      );
+      this.aclCache.set(key, shared);
+    }
+    return shared;
   }
 
   private deleteNode(path: string, zxid: bigint): void {
@@ -442,7 +469,7 @@ export class DataTree {
   private setACL(path: string, acl: readonly ACL[], version: number): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
-    node.acl = acl;
+    node.acl = this.intern(acl);
     node.stat.aversion = version;
     return this.statOf(node);
   }
