@@ -11,6 +11,7 @@ import type { ACL, Stat } from "../jute/records.js";
 import type { EventType } from "../protocol/constants.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
+import { javaHashSetCloneOrder } from "./java-hash-order.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
   ephemeralKind,
@@ -84,7 +85,8 @@ function emptyStat(): StatPersisted {
 
 export class DataTree {
   private readonly nodes = new Map<string, DataNode>();
-  private readonly ephemerals = new Map<bigint, Set<string>>();
+  /** Each session's ephemerals in creation order, and the most it ever had (see ephemeralsOf). */
+  private readonly ephemerals = new Map<bigint, { paths: Set<string>; maxSize: number }>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   readonly dataWatches = new WatchManager();
@@ -170,12 +172,21 @@ export class DataTree {
     return count;
   }
 
-  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
-    return this.ephemerals.get(sessionId) ?? new Set();
+  /** A session's ephemerals in the order ZooKeeper walks them (a Java HashSet's order). */
+  ephemeralsOf(sessionId: bigint): string[] {
+    const mine = this.ephemerals.get(sessionId);
+    return mine ? javaHashSetCloneOrder([...mine.paths], mine.maxSize) : [];
   }
 
-  sessionsWithEphemerals(): ReadonlyMap<bigint, ReadonlySet<string>> {
-    return this.ephemerals;
+  /**
+   * Every session that has owned an ephemeral, with the ones it owns now (possibly none: as in
+   * ZooKeeper, a session's set stays until the session ends).
+   */
+  sessionsWithEphemerals(): Map<bigint, string[]> {
+    const all = new Map<bigint, string[]>();
+    for (const sessionId of this.ephemerals.keys())
+      all.set(sessionId, this.ephemeralsOf(sessionId));
+    return all;
   }
 
   // ---- watches ----
@@ -318,7 +329,7 @@ export class DataTree {
           result.path = txn.path;
           break;
         case OpCode.closeSession:
-          this.killSession(header.clientId, header.zxid);
+          this.killSession(header.clientId, header.zxid, txn.paths2Delete);
           break;
         case OpCode.error:
           result.err = txn.err;
@@ -404,10 +415,11 @@ export class DataTree {
     else if (kind === "normal") {
       let mine = this.ephemerals.get(ephemeralOwner);
       if (!mine) {
-        mine = new Set();
+        mine = { paths: new Set(), maxSize: 0 };
         this.ephemerals.set(ephemeralOwner, mine);
       }
-      mine.add(path);
+      mine.paths.add(path);
+      mine.maxSize = Math.max(mine.maxSize, mine.paths.size);
     }
     this.dataWatches.trigger(path, "NodeCreated");
     this.childWatches.trigger(parentPath, "NodeChildrenChanged");
@@ -446,9 +458,9 @@ export class DataTree {
     if (kind === "container") this.containers.delete(path);
     else if (kind === "ttl") this.ttls.delete(path);
     else if (kind === "normal") {
-      const mine = this.ephemerals.get(owner);
-      mine?.delete(path);
-      if (mine?.size === 0) this.ephemerals.delete(owner);
+      // Like ZooKeeper's, the set stays (empty) until the session ends: its size history
+      // decides the order it is walked in.
+      this.ephemerals.get(owner)?.paths.delete(path);
     }
     const told = this.dataWatches.trigger(path, "NodeDeleted");
     this.childWatches.trigger(path, "NodeDeleted", told);
@@ -475,17 +487,15 @@ export class DataTree {
   }
 
   /** A closed or expired session's ephemerals go, each with its watches. */
-  private killSession(sessionId: bigint, zxid: bigint): void {
-    const mine = this.ephemerals.get(sessionId);
-    if (!mine) return;
-    for (const path of [...mine].sort()) {
+  private killSession(sessionId: bigint, zxid: bigint, paths: readonly string[]): void {
+    this.ephemerals.delete(sessionId);
+    for (const path of paths) {
       try {
         this.deleteNode(path, zxid);
       } catch (error) {
         if (!(error instanceof ApplyError)) throw error;
       }
     }
-    this.ephemerals.delete(sessionId);
   }
 
   /** Fires one event by hand (tests and tools). */

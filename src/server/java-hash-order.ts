@@ -37,3 +37,39 @@ export function javaHashOrder<T extends Id>(ids: readonly T[]): T[] {
     .sort((a, b) => a.bucket - b.bucket || a.index - b.index)
     .map((entry) => entry.id);
 }
+
+/** java.util.HashMap.hash for a String key. */
+function stringKeyHash(key: string): number {
+  const h = javaStringHash(key);
+  return h ^ (h >>> 16);
+}
+
+/** HashMap.tableSizeFor: the least power of two ≥ n (at least 1). */
+function tableSizeFor(n: number): number {
+  let size = 1;
+  while (size < n) size *= 2;
+  return size;
+}
+
+/** Stable order of `keys` by HashMap bucket in a table of `capacity`. */
+function byBucket(keys: readonly string[], capacity: number): string[] {
+  return keys
+    .map((key, index) => ({ key, index, bucket: stringKeyHash(key) & (capacity - 1) }))
+    .sort((a, b) => a.bucket - b.bucket || a.index - b.index)
+    .map((entry) => entry.key);
+}
+
+/**
+ * The order in which ZooKeeper walks a session's ephemerals (getEphemerals, and the deletes of
+ * a closing session): a clone of the session's HashSet<String>. The set's own table started at
+ * 16 and doubled whenever it passed three quarters full (`maxSize` is the most paths it ever
+ * held: a HashSet never shrinks); the clone is sized for its current size, and filled in the
+ * set's iteration order.
+ */
+export function javaHashSetCloneOrder(paths: readonly string[], maxSize: number): string[] {
+  let capacity = 16;
+  while (maxSize > capacity * 0.75) capacity *= 2;
+  const setOrder = byBucket(paths, capacity);
+  if (paths.length === 0) return setOrder;
+  return byBucket(setOrder, tableSizeFor(Math.floor(paths.length / 0.75 + 1)));
+}

@@ -57,7 +57,7 @@ export function mntr(ctx: FourLetterContext): string {
 
 function ephemeralsCount({ server }: FourLetterContext): number {
   let n = 0;
-  for (const paths of server.tree.sessionsWithEphemerals().values()) n += paths.size;
+  for (const paths of server.tree.sessionsWithEphemerals().values()) n += paths.length;
   return n;
 }
 
