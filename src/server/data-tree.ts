@@ -115,8 +115,9 @@ export class DataTree {
     return this.nodes.size;
   }
 
+  /** The node at `path`; "" is the root too, as in ZooKeeper's own node table. */
   getNode(path: string): DataNode | undefined {
-    return this.nodes.get(path);
+    return this.nodes.get(path === "" ? "/" : path);
   }
 
   /** The Stat a client sees for a node (DataNode.copyStat). */
@@ -143,12 +144,12 @@ export class DataTree {
   /** exists: leaves the watch even when the node is missing, so that it fires on create. */
   exists(path: string, watcher?: Watcher): Stat | null {
     if (watcher) this.dataWatches.add(path, watcher);
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     return node ? this.statOf(node) : null;
   }
 
   getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } | null {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (!node) return null;
     const stat = this.statOf(node);
     if (watcher) this.dataWatches.add(path, watcher);
@@ -156,7 +157,7 @@ export class DataTree {
   }
 
   getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | null {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (!node) return null;
     const result = { children: [...node.children], stat: this.statOf(node) };
     if (watcher) this.childWatches.add(path, watcher);
@@ -256,10 +257,6 @@ export class DataTree {
   removeWatcher(watcher: Watcher): void {
     this.dataWatches.removeWatcher(watcher);
     this.childWatches.removeWatcher(watcher);
-  }
-
-  watchModes(): { data: WatchManager; child: WatchManager; mode?: WatcherMode } {
-    return { data: this.dataWatches, child: this.childWatches };
   }
 
   // ---- apply ----
@@ -421,8 +418,8 @@ export class DataTree {
       mine.paths.add(path);
       mine.maxSize = Math.max(mine.maxSize, mine.paths.size);
     }
-    this.dataWatches.trigger(path, "NodeCreated");
-    this.childWatches.trigger(parentPath, "NodeChildrenChanged");
+    this.dataWatches.trigger(path, "NodeCreated", node.acl);
+    this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
     return this.statOf(node);
   }
 
@@ -462,9 +459,9 @@ export class DataTree {
       // decides the order it is walked in.
       this.ephemerals.get(owner)?.paths.delete(path);
     }
-    const told = this.dataWatches.trigger(path, "NodeDeleted");
-    this.childWatches.trigger(path, "NodeDeleted", told);
-    this.childWatches.trigger(parentPath, "NodeChildrenChanged");
+    const told = this.dataWatches.trigger(path, "NodeDeleted", node.acl);
+    this.childWatches.trigger(path, "NodeDeleted", node.acl, told);
+    this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
   }
 
   private setData(path: string, data: Buffer | null, version: number, header: TxnHeader): Stat {
@@ -474,7 +471,7 @@ export class DataTree {
     node.stat.version = version;
     node.stat.mtime = header.time;
     node.stat.mzxid = header.zxid;
-    this.dataWatches.trigger(path, "NodeDataChanged");
+    this.dataWatches.trigger(path, "NodeDataChanged", node.acl);
     return this.statOf(node);
   }
 
@@ -496,11 +493,6 @@ export class DataTree {
         if (!(error instanceof ApplyError)) throw error;
       }
     }
-  }
-
-  /** Fires one event by hand (tests and tools). */
-  trigger(path: string, type: EventType): void {
-    this.dataWatches.trigger(path, type);
   }
 }
 

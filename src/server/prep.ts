@@ -105,6 +105,11 @@ export interface PrepContext {
   readonly reconfigEnabled: boolean;
 }
 
+/** A request ZooKeeper cannot turn into a txn at all: MARSHALLINGERROR, not a KeeperError. */
+export class MarshallingFailure extends Error {
+  override readonly name = "MarshallingFailure";
+}
+
 function badArguments(): never {
   throw new KeeperError(ErrorCode.BADARGUMENTS);
 }
@@ -304,7 +309,10 @@ export function prepMulti(
     try {
       txns.push(prepOp(ctx, op));
     } catch (error) {
-      if (!(error instanceof KeeperError)) throw error;
+      if (!(error instanceof KeeperError)) {
+        ctx.records.rollback(mark);
+        throw error;
+      }
       failure = error.code;
       txns.push({ type: OpCode.error, err: error.code });
       ctx.records.rollback(mark);
@@ -331,6 +339,7 @@ function prepOp(ctx: PrepContext, op: MultiOp): Txn {
     case OpCode.check:
       return prepCheck(ctx, op);
     default:
-      throw new KeeperError(ErrorCode.MARSHALLINGERROR);
+      // A read inside a multi: ZooKeeper cannot make a txn of it and fails the whole request.
+      throw new MarshallingFailure(`opcode ${op.type} in a multi`);
   }
 }

@@ -82,26 +82,39 @@ export function whoAmI(ids: readonly Id[]) {
   return { clientInfo: javaHashOrder(ids).map(clientInfo) };
 }
 
+/** A multiRead holding a write: the results read before it, which ZooKeeper still sends. */
+export class PartialMultiRead extends Error {
+  readonly results: MultiResult[];
+  constructor(results: MultiResult[]) {
+    super("a write inside a multiRead");
+    this.results = results;
+  }
+}
+
 /** multiRead: each read succeeds or fails on its own; only getData and getChildren may be in it. */
 export function multiRead(
   tree: DataTree,
   cnxn: ClientConnection,
   ops: readonly MultiOp[],
 ): MultiResult[] {
-  return ops.map((op): MultiResult => {
+  const results: MultiResult[] = [];
+  for (const op of ops) {
+    if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) {
+      throw new PartialMultiRead(results);
+    }
     try {
-      if (op.type === OpCode.getData)
-        return { type: OpCode.getData, ...getData(tree, cnxn, op.path, op.watch) };
-      if (op.type === OpCode.getChildren) {
-        return {
-          type: OpCode.getChildren,
-          children: getChildren(tree, cnxn, op.path, op.watch).children,
-        };
-      }
-      throw new KeeperError(ErrorCode.MARSHALLINGERROR);
+      results.push(
+        op.type === OpCode.getData
+          ? { type: OpCode.getData, ...getData(tree, cnxn, op.path, op.watch) }
+          : {
+              type: OpCode.getChildren,
+              children: getChildren(tree, cnxn, op.path, op.watch).children,
+            },
+      );
     } catch (error) {
       if (!(error instanceof KeeperError)) throw error;
-      return { type: OpCode.error, err: error.code };
+      results.push({ type: OpCode.error, err: error.code });
     }
-  });
+  }
+  return results;
 }

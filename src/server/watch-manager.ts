@@ -4,12 +4,16 @@
  * persistent-recursive. The data tree owns two of these (data and child watches) and triggers
  * them as it applies txns; a watcher is a client connection.
  */
+import type { ACL } from "../jute/records.js";
 import type { EventType } from "../protocol/constants.js";
 
 /** Whoever gets notified: a connection. */
 export interface Watcher {
-  /** Delivers one notification; must not re-enter the data tree. */
-  process(type: EventType, path: string): void;
+  /**
+   * Delivers one notification; must not re-enter the data tree. With `acl` (the changed
+   * node's), a watcher that may not READ the node is not told (ZooKeeper 3.8 filters so).
+   */
+  process(type: EventType, path: string, acl?: readonly ACL[]): void;
 }
 
 export type WatcherMode = "standard" | "persistent" | "persistentRecursive";
@@ -41,17 +45,23 @@ export class WatchManager {
   /**
    * Fires `type` at `path`: standard and persistent watches on the path itself, and
    * persistent-recursive ones on it or any ancestor (never for NodeChildrenChanged). Standard
-   * watches are used up. Watchers in `suppress` (already told, e.g. of the same NodeDeleted by
+   * watches are used up (even where the ACL then keeps the event from a watcher). Watchers in
+   * `suppress` (already told, e.g. of the same NodeDeleted by
    * the other table) are skipped. Returns everyone it reached.
    */
-  trigger(path: string, type: EventType, suppress?: ReadonlySet<Watcher>): Set<Watcher> {
+  trigger(
+    path: string,
+    type: EventType,
+    acl?: readonly ACL[],
+    suppress?: ReadonlySet<Watcher>,
+  ): Set<Watcher> {
     const reached = new Set<Watcher>();
     this.collect(path, false, type, reached);
     if (this.recursiveCount > 0) {
       for (let p = parentOf(path); p !== null; p = parentOf(p))
         this.collect(p, true, type, reached);
     }
-    for (const watcher of reached) if (!suppress?.has(watcher)) watcher.process(type, path);
+    for (const watcher of reached) if (!suppress?.has(watcher)) watcher.process(type, path, acl);
     return reached;
   }
 

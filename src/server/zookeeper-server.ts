@@ -47,8 +47,14 @@ import {
   WhoAmIResponse,
   type Writer,
 } from "../jute/index.js";
+import { JuteDecodeError } from "../jute/reader.js";
 import { ErrorCode } from "../protocol/errors.js";
-import { type MultiResult, readMultiRequest, writeMultiResponse } from "../protocol/multi.js";
+import {
+  MultiFormatError,
+  type MultiResult,
+  readMultiRequest,
+  writeMultiResponse,
+} from "../protocol/multi.js";
 import { OpCode, Xid } from "../protocol/opcodes.js";
 import { authenticate, KeeperError } from "./auth.js";
 import type { ResolvedServerOptions } from "./config.js";
@@ -57,6 +63,7 @@ import { DataTree } from "./data-tree.js";
 import type { Logger } from "./logger.js";
 import {
   ChangeRecords,
+  MarshallingFailure,
   type PrepContext,
   prepCheck,
   prepCreate,
@@ -67,6 +74,7 @@ import {
   prepSetData,
 } from "./prep.js";
 import * as reads from "./reads.js";
+import { PartialMultiRead } from "./reads.js";
 import { checkSessionPassword, sessionPassword } from "./session-password.js";
 import { SessionTracker } from "./sessions.js";
 import { ServerStats } from "./stats.js";
@@ -204,10 +212,23 @@ export class ZooKeeperServer {
     try {
       this.dispatch(cnxn, xid, opcode, frame, started);
     } catch (error) {
-      if (!(error instanceof KeeperError)) throw error;
-      // A failed request still names its operation (FinalRequestProcessor's lastOp).
-      this.reply(cnxn, xid, error.code, started, undefined, opName(opcode));
+      if (error instanceof PartialMultiRead) {
+        // ZooKeeper answers what it read so far, under MARSHALLINGERROR.
+        const body = (w: Writer) => writeMultiResponse(w, error.results);
+        this.reply(cnxn, xid, ErrorCode.MARSHALLINGERROR, started, body, "MLTR", true);
+      } else if (isUndecodable(error)) {
+        this.undecodable(cnxn, opcode, error as Error);
+        this.reply(cnxn, xid, ErrorCode.MARSHALLINGERROR, started, undefined, opName(opcode));
+      } else if (error instanceof KeeperError) {
+        // A failed request still names its operation (FinalRequestProcessor's lastOp).
+        this.reply(cnxn, xid, error.code, started, undefined, opName(opcode));
+      } else throw error;
     }
+  }
+
+  /** A request whose body cannot be read: one log line; ZooKeeper answers MARSHALLINGERROR. */
+  private undecodable(cnxn: ClientConnection, opcode: number, error: Error): void {
+    this.log.warn({ client: cnxn.remote, opcode, reason: error.message }, "malformed request");
   }
 
   private dispatch(
@@ -249,10 +270,19 @@ export class ZooKeeperServer {
         );
       case OpCode.reconfig:
         return this.write(cnxn, xid, opcode, started, (ctx) => prepReconfig(ctx));
-      case OpCode.multi: {
-        const ops = readMultiRequest(r);
-        return this.write(cnxn, xid, opcode, started, (ctx) => prepMulti(ctx, ops).txn);
-      }
+      case OpCode.multi:
+        return this.write(
+          cnxn,
+          xid,
+          opcode,
+          started,
+          (ctx) => prepMulti(ctx, readMultiRequest(r)).txn,
+        );
+      case OpCode.createSession:
+        // A second createSession inside a session: ZooKeeper takes a zxid and cannot read it.
+        return this.write(cnxn, xid, opcode, started, () => {
+          throw new MarshallingFailure("createSession inside a session");
+        });
       case OpCode.closeSession: {
         this.closeSession(cnxn.sessionId, xid);
         this.reply(cnxn, xid, 0, started, undefined, "CLOS");
@@ -408,7 +438,7 @@ export class ZooKeeperServer {
     started: number,
     prepare: (ctx: PrepContext) => Txn,
   ): void {
-    const zxid = ++this.zxid;
+    const zxid = this.zxid + 1n;
     const ctx: PrepContext = {
       records: this.records,
       zxid,
@@ -419,13 +449,24 @@ export class ZooKeeperServer {
       reconfigEnabled: false,
     };
     let txn: Txn;
+    let marshalling = false;
     try {
       txn = prepare(ctx);
     } catch (error) {
-      if (!(error instanceof KeeperError)) throw error;
-      // A write that fails its checks is still a txn (an error txn) and takes a zxid.
-      txn = { type: OpCode.error, err: error.code };
+      if (error instanceof KeeperError) {
+        // A write that fails its checks is still a txn (an error txn) and takes a zxid.
+        txn = { type: OpCode.error, err: error.code };
+      } else if (
+        error instanceof MarshallingFailure ||
+        (opcode === OpCode.multi && isUndecodable(error))
+      ) {
+        // ZooKeeper has given a multi (or createSession) its zxid before it finds it unreadable.
+        this.undecodable(cnxn, opcode, error as Error);
+        txn = { type: OpCode.error, err: ErrorCode.MARSHALLINGERROR };
+        marshalling = true;
+      } else throw error; // an unreadable plain write: no zxid taken, process() answers it
     }
+    this.zxid = zxid;
     const header: TxnHeader = {
       clientId: cnxn.sessionId,
       cxid: xid,
@@ -434,14 +475,8 @@ export class ZooKeeperServer {
       type: txn.type,
     };
     const result = this.commit(header, txn);
-    this.reply(
-      cnxn,
-      xid,
-      opcode === OpCode.multi ? 0 : result.err,
-      started,
-      replyBody(opcode, result),
-      opName(opcode),
-    );
+    const err = marshalling ? ErrorCode.MARSHALLINGERROR : opcode === OpCode.multi ? 0 : result.err;
+    this.reply(cnxn, xid, err, started, replyBody(opcode, result), opName(opcode));
   }
 
   /** A txn's way into the tree: the txn log will write it here first. */
@@ -460,11 +495,12 @@ export class ZooKeeperServer {
     started: number,
     body?: ((w: Writer) => void) | undefined,
     op = "NA",
+    bodyDespiteError = false,
   ): void {
     const zxid = this.lastZxid;
     cnxn.send((w) => {
       w.writeInt(xid).writeLong(zxid).writeInt(err);
-      if (err === 0 && body) body(w);
+      if ((err === 0 || bodyDespiteError) && body) body(w);
     });
     const latency = this.now() - started;
     this.stats.recordLatency(latency);
@@ -526,6 +562,10 @@ export class ZooKeeperServer {
       if (ttl !== 0n && now - node.stat.mtime > ttl) yield path;
     }
   }
+}
+
+function isUndecodable(error: unknown): error is Error {
+  return error instanceof JuteDecodeError || error instanceof MultiFormatError;
 }
 
 function replyBody(opcode: number, result: TxnResult): ((w: Writer) => void) | undefined {

@@ -7,15 +7,17 @@
  */
 import type net from "node:net";
 import { ConnectRequest, JuteDecodeError, Reader, WatcherEvent, Writer } from "../../jute/index.js";
-import type { Id } from "../../jute/records.js";
+import type { ACL, Id } from "../../jute/records.js";
 import {
   EventType,
   type EventType as EventTypeName,
   KeeperState,
+  Perms,
 } from "../../protocol/constants.js";
 import { FrameDecoder, FrameError } from "../../protocol/frames.js";
 import { MultiFormatError } from "../../protocol/multi.js";
 import { Xid } from "../../protocol/opcodes.js";
+import { checkACL } from "../auth.js";
 import type { ClientConnection, ConnectionStats } from "../connection.js";
 import { newConnectionStats } from "../connection.js";
 import type { Logger } from "../logger.js";
@@ -162,7 +164,8 @@ export class ServerConnection implements ClientConnection {
   }
 
   /** A watch fired for this connection: a notification frame. */
-  process(type: EventTypeName, path: string): void {
+  process(type: EventTypeName, path: string, acl?: readonly ACL[]): void {
+    if (acl !== undefined && !mayRead(acl, this.authIds)) return;
     this.send((w) => {
       w.writeInt(Xid.notification).writeLong(-1n).writeInt(0);
       WatcherEvent.write(w, { type: EventType[type], state: KeeperState.SyncConnected, path });
@@ -238,6 +241,15 @@ export class ServerConnection implements ClientConnection {
   /** Bytes written to the socket but not yet taken by the client. */
   get backlogBytes(): number {
     return this.socket.writableLength;
+  }
+}
+
+function mayRead(acl: readonly ACL[], ids: readonly Id[]): boolean {
+  try {
+    checkACL(acl, Perms.READ, ids);
+    return true;
+  } catch {
+    return false;
   }
 }
 
