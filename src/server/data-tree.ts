@@ -11,7 +11,7 @@ import type { ACL, Stat } from "../jute/records.js";
 import type { EventType } from "../protocol/constants.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
-import { javaHashSetCloneOrder } from "./java-hash-order.js";
+import { byBucket, javaHashSetCloneOrder } from "./java-hash-order.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
   ephemeralKind,
@@ -42,6 +42,14 @@ export interface DataNode {
   readonly stat: StatPersisted;
   /** NO_CHILDREN (shared, never changed) until the first child arrives: most znodes are leaves. */
   children: Set<string>;
+  /**
+   * The size of the Java HashSet ZooKeeper would keep the children in (8 at the first child,
+   * doubled past three quarters full, never shrunk): it decides the order getChildren lists
+   * them in, which clients can see.
+   */
+  childTable: number;
+  /** getChildren's answer, kept until the children change (ordering them costs a sort). */
+  childOrder: string[] | null;
 }
 
 const ACL_CACHE_MAX = 1024;
@@ -100,6 +108,8 @@ export class DataTree {
       acl,
       stat: emptyStat(),
       children: new Set(children),
+      childTable: children.length > 0 ? 8 : 0,
+      childOrder: null,
     });
     this.nodes.set("/", node(["zookeeper"]));
     this.nodes.set("/zookeeper", node(["quota", "config"]));
@@ -159,7 +169,8 @@ export class DataTree {
   getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | null {
     const node = this.getNode(path);
     if (!node) return null;
-    const result = { children: [...node.children], stat: this.statOf(node) };
+    node.childOrder ??= byBucket([...node.children], node.childTable);
+    const result = { children: [...node.childOrder], stat: this.statOf(node) };
     if (watcher) this.childWatches.add(path, watcher);
     return result;
   }
@@ -402,9 +413,16 @@ export class DataTree {
         pzxid: zxid,
       },
       children: NO_CHILDREN,
+      childTable: 0,
+      childOrder: null,
     };
-    if (parent.children === NO_CHILDREN) parent.children = new Set();
+    if (parent.children === NO_CHILDREN) {
+      parent.children = new Set();
+      parent.childTable = 8;
+    }
     parent.children.add(name);
+    parent.childOrder = null;
+    if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
     this.nodes.set(path, node);
     const kind = ephemeralKind(ephemeralOwner);
     if (kind === "container") this.containers.add(path);
@@ -448,6 +466,7 @@ export class DataTree {
     if (!node || !parent) throw new ApplyError(ErrorCode.NONODE);
     this.nodes.delete(path);
     parent.children.delete(path.slice(path.lastIndexOf("/") + 1));
+    parent.childOrder = null;
     // Only move pzxid forward: a later create may already have set a higher one.
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     const owner = node.stat.ephemeralOwner;

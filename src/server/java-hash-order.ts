@@ -51,8 +51,8 @@ function tableSizeFor(n: number): number {
   return size;
 }
 
-/** Stable order of `keys` by HashMap bucket in a table of `capacity`. */
-function byBucket(keys: readonly string[], capacity: number): string[] {
+/** Stable order of `keys` (given in insertion order) by HashMap bucket in a table of `capacity`. */
+export function byBucket(keys: readonly string[], capacity: number): string[] {
   return keys
     .map((key, index) => ({ key, index, bucket: stringKeyHash(key) & (capacity - 1) }))
     .sort((a, b) => a.bucket - b.bucket || a.index - b.index)
