@@ -9,7 +9,8 @@
  * Suites against Apache ZooKeeper skip themselves when it is not installed; this script says
  * so once, loudly, and refuses to let CI (CI=true) pass that way.
  *
- * Our client's interop suites (test/interop/client-*.test.ts, session.test.ts) run twice: with
+ * Our client's interop suites (test/interop/client-*.test.ts, session.test.ts) and the recipe
+ * suites (test/recipes/*.test.ts) run twice: with
  * every other file against Apache ZooKeeper, then once more against zkts's own server
  * (ZKTS_TEST_SERVER=zkts, read by test/interop/fixture.ts). Set ZKTS_TEST_SERVER yourself
  * (apache or zkts) to run the selected files once, against that server only.
@@ -21,8 +22,11 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** The suites that run against both servers (paths relative to the repo root). */
-const BOTH_SERVERS = /^test\/interop\/(client-[^/]+|session)\.test\.ts$/;
+/**
+ * The suites that run against both servers (paths relative to the repo root): the client's
+ * interop suites and every recipe suite (test/recipes/*.test.ts).
+ */
+const BOTH_SERVERS = /^test\/(interop\/(client-[^/]+|session)|recipes\/[^/]+)\.test\.ts$/;
 
 /** Every *.test.ts under `dir`, recursively, as paths relative to the repo root. */
 function testFiles(dir) {

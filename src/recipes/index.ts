@@ -1,0 +1,37 @@
+/** zkts recipes: coordination built on the client's public API only (the "./recipes" export). */
+
+export {
+  type ElectedOptions,
+  type ElectionEvent,
+  type Leader,
+  LeaderElection,
+  type LeaderElectionOptions,
+  LeadershipLostError,
+  type NotLeaderReason,
+  type RunAsLeaderOptions,
+  runAsLeader,
+} from "./leader-election.js";
+export {
+  type AcquireOptions,
+  type Decision,
+  decide,
+  LockNodeGoneError,
+  LockNotHeldError,
+  PROTECTED_PREFIX,
+  sortChildren,
+} from "./lock-internals.js";
+export {
+  InterProcessLock,
+  type LockLostEvent,
+  type LockLostListener,
+  Mutex,
+  type MutexOptions,
+} from "./mutex.js";
+export {
+  decideRead,
+  READ_LOCK_NAME,
+  ReadWriteLock,
+  type ReadWriteLockOptions,
+  WRITE_LOCK_NAME,
+} from "./read-write-lock.js";
+export { type Lease, Semaphore, type SemaphoreAcquireOptions } from "./semaphore.js";

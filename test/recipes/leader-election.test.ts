@@ -1,0 +1,365 @@
+/**
+ * LeaderElection and runAsLeader against a real server (Apache ZooKeeper or zkts, as
+ * ZKTS_TEST_SERVER says; test/interop/fixture.ts): one leader among many, the smallest node
+ * leads, each candidate watches only its predecessor (checked with the server's `wchp`), resign
+ * hands over to the next in line, and under repeated session kills no two candidates ever
+ * believe they lead at once.
+ *
+ * A session is killed as Curator's KillSession does: a second client takes it over with its
+ * sessionId and sessionPassword and closes it; the candidate's ephemeral node goes at once.
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { after, before, describe, it } from "node:test";
+import { connect, type ZooKeeper } from "../../src/index.js";
+import {
+  type ElectionEvent,
+  LeaderElection,
+  type LeaderElectionOptions,
+  LeadershipLostError,
+  runAsLeader,
+} from "../../src/recipes/index.js";
+import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
+import { within } from "../harness/client-helpers.js";
+import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
+
+const SESSION_TIMEOUT_MS = 6000;
+/** How long a new leader may take after the old one's session dies: its timeout plus a margin. */
+const FAILOVER_BOUND_MS = SESSION_TIMEOUT_MS + 5000;
+/** Bound on polls of `wchp` while candidates settle on their watches (each poll is a reply). */
+const WATCH_POLLS = 500;
+
+interface Candidate {
+  readonly zk: ZooKeeper;
+  readonly election: LeaderElection;
+  readonly events: ElectionEvent[];
+}
+
+function sequence(node: string | undefined): number {
+  assert.ok(node !== undefined);
+  return Number(/(\d+)$/.exec(node)?.[1]);
+}
+
+/** Candidates in sessions of their own, started one after the other: the first one leads. */
+async function startCandidates(
+  clients: Clients,
+  path: string,
+  count: number,
+  options: Partial<LeaderElectionOptions> = {},
+  from = 0,
+  wire: (candidate: Candidate) => void = () => {},
+): Promise<Candidate[]> {
+  const candidates: Candidate[] = [];
+  for (let i = from; i < from + count; i++) {
+    const zk = await clients.open({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const election = new LeaderElection(zk, path, {
+      id: `c${i}`,
+      data: `payload-${i}`,
+      ...options,
+    });
+    const events: ElectionEvent[] = [];
+    election.on((event) => events.push(event));
+    const candidate = { zk, election, events };
+    wire(candidate); // before start(): the first event may come at once
+    const joined = once(asEmitter(election, "leaderChanged"), "event");
+    election.start();
+    await within(joined, 10_000, `candidate ${i} joins`);
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+
+/** An EventTarget-like shim: resolves `once(..., "event")` on the first event of `type`. */
+function asEmitter(election: LeaderElection, type: ElectionEvent["type"]) {
+  const target = new EventTarget();
+  const off = election.on((event) => {
+    if (event.type !== type) return;
+    off();
+    target.dispatchEvent(new Event("event"));
+  });
+  return target;
+}
+
+/** The sessions (hex) that watch each path, from the `wchp` four-letter word. */
+async function watchers(server: ZooKeeperProcess): Promise<Map<string, Set<string>>> {
+  const byPath = new Map<string, Set<string>>();
+  let current: Set<string> | undefined;
+  for (const line of (await server.fourLetterWord("wchp")).split("\n")) {
+    if (line.startsWith("/")) {
+      current = new Set();
+      byPath.set(line, current);
+    } else if (line.trim().startsWith("0x")) current?.add(BigInt(line.trim()).toString(16));
+  }
+  return byPath;
+}
+
+/** What no-herd means: the leader watches its own node, every other its predecessor only. */
+function expectedWatchers(path: string, queue: readonly Candidate[]): Map<string, Set<string>> {
+  const expected = new Map<string, Set<string>>();
+  queue.forEach((candidate, i) => {
+    const watched = queue[Math.max(0, i - 1)]!.election.node!;
+    assert.ok(watched.startsWith(`${path}/`));
+    const sessions = expected.get(watched) ?? new Set<string>();
+    sessions.add(candidate.zk.sessionId.toString(16));
+    expected.set(watched, sessions);
+  });
+  return expected;
+}
+
+async function watchesSettle(
+  server: ZooKeeperProcess,
+  path: string,
+  queue: readonly Candidate[],
+): Promise<void> {
+  const expected = expectedWatchers(path, queue);
+  let seen = new Map<string, Set<string>>();
+  for (let poll = 0; poll < WATCH_POLLS; poll++) {
+    seen = new Map([...(await watchers(server))].filter(([p]) => p.startsWith(`${path}/`)));
+    try {
+      assert.deepEqual(seen, expected);
+      return;
+    } catch {
+      // not yet: a candidate is still between its read and its watch
+    }
+  }
+  assert.deepEqual(seen, expected, "each candidate watches only its predecessor");
+}
+
+/** Bounded: the victim may reconnect and take its session back before the killer closes it. */
+const KILL_ATTEMPTS = 10;
+
+/**
+ * Curator's KillSession: take the session over with its id and password and close it, until its
+ * ephemeral `node` is gone (the victim, thrown off by the takeover, may win the session back).
+ */
+async function killSession(
+  server: ZooKeeperProcess,
+  victim: ZooKeeper,
+  bystander: ZooKeeper,
+  node: string,
+): Promise<void> {
+  for (let attempt = 0; attempt < KILL_ATTEMPTS; attempt++) {
+    const killer = await connect(server.connectString, {
+      sessionId: victim.sessionId,
+      sessionPassword: victim.sessionPassword,
+    });
+    await killer.close();
+    if ((await bystander.exists(node)) === null) return;
+  }
+  assert.fail(`session 0x${victim.sessionId.toString(16)} not killed`);
+}
+
+describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout: 120_000 }, () => {
+  const clients = new Clients();
+  let server: ZooKeeperProcess;
+  let bystander: ZooKeeper;
+
+  before(async () => {
+    server = await clients.start();
+    bystander = await clients.open();
+  });
+
+  after(() => clients.stop());
+
+  it("elects exactly one of five, the one with the smallest node; any client reads it", async () => {
+    const path = `${uniquePath("election")}/one-leader`;
+    const candidates = await startCandidates(clients, path, 5);
+    await within(candidates[0]!.election.elected(), 10_000, "first candidate elected");
+    await watchesSettle(server, path, candidates);
+    assert.deepEqual(
+      candidates.map((c) => c.election.isLeader),
+      [true, false, false, false, false],
+    );
+    const czxids = await Promise.all(
+      candidates.map(async (c) => (await bystander.exists(c.election.node!))!.czxid),
+    );
+    assert.deepEqual(
+      [...czxids].sort((a, b) => (a < b ? -1 : 1)),
+      czxids,
+      "created in order",
+    );
+    const leader = await LeaderElection.currentLeader(bystander, path);
+    assert.deepEqual(
+      { id: leader?.id, data: leader?.data.toString(), node: leader?.node },
+      { id: "c0", data: "payload-0", node: candidates[0]!.election.node },
+    );
+    assert.equal(await LeaderElection.currentLeader(bystander, `${path}-none`), null);
+    assert.deepEqual(
+      candidates[0]!.events.map((e) => e.type),
+      ["leaderChanged", "elected"],
+    );
+    await Promise.all(candidates.map((c) => c.election.close()));
+    assert.equal(await LeaderElection.currentLeader(bystander, path), null);
+  });
+
+  it("resign elects the next in line, and wakes only it (no herd)", async () => {
+    const path = `${uniquePath("election")}/resign`;
+    const candidates = await startCandidates(clients, path, 5);
+    await within(candidates[0]!.election.elected(), 10_000, "first candidate elected");
+    await watchesSettle(server, path, candidates);
+    const readsBefore = candidates.map((c) => c.election.childrenReads);
+    const [first, second] = candidates as [Candidate, Candidate];
+    await first.election.resign();
+    assert.equal(first.election.isLeader, false);
+    assert.deepEqual(first.events.at(-1), { type: "notLeader", reason: "resigned" });
+    await within(second.election.elected(), 10_000, "the next in line elected");
+    await watchesSettle(server, path, candidates.slice(1));
+    const readsAfter = candidates.map((c) => c.election.childrenReads);
+    assert.deepEqual(
+      readsAfter.map((n, i) => n - readsBefore[i]!),
+      [0, 1, 0, 0, 0],
+      "only the successor looked at the children again",
+    );
+    assert.deepEqual(second.events.slice(-2), [
+      {
+        type: "leaderChanged",
+        leader: { id: "c1", data: Buffer.from("payload-1"), node: second.election.node },
+      },
+      {
+        type: "elected",
+        leader: { id: "c1", data: Buffer.from("payload-1"), node: second.election.node },
+      },
+    ]);
+    // Taking part again queues up at the back.
+    first.election.start();
+    await within(once(asEmitter(first.election, "leaderChanged"), "event"), 10_000, "rejoined");
+    assert.ok(sequence(first.election.node) > sequence(candidates[4]!.election.node));
+    assert.equal((await LeaderElection.currentLeader(bystander, path))?.id, "c1");
+    await Promise.all(candidates.map((c) => c.election.close()));
+  });
+
+  it("with trackLeader, every candidate sees leaderChanged when the leader resigns", async () => {
+    const path = `${uniquePath("election")}/track`;
+    const candidates = await startCandidates(clients, path, 4, { trackLeader: true });
+    await within(candidates[0]!.election.elected(), 10_000, "first candidate elected");
+    const changed = candidates
+      .slice(1)
+      .map((c) => within(once(asEmitter(c.election, "leaderChanged"), "event"), 10_000, "seen"));
+    await candidates[0]!.election.resign();
+    await Promise.all(changed);
+    for (const c of candidates.slice(1)) {
+      const last = c.events.filter((e) => e.type === "leaderChanged").at(-1);
+      assert.equal(last?.type === "leaderChanged" && last.leader.id, "c1");
+    }
+    await Promise.all(candidates.map((c) => c.election.close()));
+  });
+
+  it("under repeated session kills, a new leader follows and never two lead at once", async () => {
+    const path = `${uniquePath("election")}/kills`;
+    const deleted = new Set<string>();
+    const recorder = await bystander.addWatch(path, { recursive: true });
+    const recording = (async () => {
+      for await (const event of recorder) if (event.type === "NodeDeleted") deleted.add(event.path);
+    })();
+    const all: Candidate[] = [];
+    const elected: string[] = [];
+    const violations: string[] = [];
+    const watchInvariant = (candidate: Candidate) =>
+      candidate.election.on((event) => {
+        if (event.type !== "elected") return;
+        const node = candidate.election.node!;
+        elected.push(node);
+        const others = all.filter((c) => c !== candidate && c.election.isLeader);
+        if (others.length > 0)
+          violations.push(`${node} elected while ${others[0]!.election.node} leads`);
+        for (const c of all) {
+          const n = c.election.node;
+          // a node ahead of ours that still stands was not seen deleted first: a violation
+          if (n !== undefined && n !== node && sequence(n) < sequence(node) && !deleted.has(n))
+            violations.push(`${node} elected before ${n} was seen deleted`);
+        }
+      });
+    const join = async (count: number) => {
+      await startCandidates(clients, path, count, {}, all.length, (c) => {
+        all.push(c);
+        watchInvariant(c);
+      });
+    };
+    await join(5);
+    await within(all[0]!.election.elected(), 10_000, "first leader");
+    for (let round = 0; round < 5; round++) {
+      const leader = all.find((c) => c.election.isLeader);
+      assert.ok(leader, `round ${round}: a leader`);
+      const lost = once(asEmitter(leader.election, "notLeader"), "event");
+      const next = all.filter((c) => c !== leader && !c.zk.state.match(/expired|closed/));
+      const successor = Promise.any(next.map((c) => c.election.elected()));
+      await killSession(server, leader.zk, bystander, leader.election.node!);
+      await within(lost, FAILOVER_BOUND_MS, `round ${round}: the old leader learns`);
+      await within(successor, FAILOVER_BOUND_MS, `round ${round}: a new leader`);
+      await join(1); // keep five in the race
+    }
+    assert.deepEqual(violations, []);
+    // A killed leader may win its session back before the kill lands, and lead again: count nodes.
+    const leaders = elected.filter((node, i) => i === 0 || node !== elected[i - 1]);
+    assert.equal(leaders.length, 6, elected.join(" "));
+    const sequences = leaders.map(sequence);
+    assert.deepEqual(
+      [...sequences].sort((a, b) => a - b),
+      sequences,
+      "leaders in node order",
+    );
+    assert.equal(all.filter((c) => c.election.isLeader).length, 1);
+    await Promise.all(all.map((c) => c.election.close()));
+    await recorder.remove();
+    await recording;
+  });
+
+  it("runAsLeader aborts the work's signal when the session is lost", async () => {
+    const path = `${uniquePath("election")}/selector-loss`;
+    const zk = await connect(server.connectString, { sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    let started!: () => void;
+    const working = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let reason: unknown;
+    const done = runAsLeader(
+      zk,
+      path,
+      async (signal) => {
+        started();
+        await once(signal, "abort");
+        reason = signal.reason;
+      },
+      { id: "selector" },
+    );
+    await within(working, 10_000, "work started");
+    await killSession(server, zk, bystander, `${path}/${(await bystander.getChildren(path))[0]}`);
+    await within(done, FAILOVER_BOUND_MS, "runAsLeader returns after the work");
+    assert.ok(reason instanceof LeadershipLostError);
+    assert.ok(["suspended", "expired"].includes(reason.reason), reason.reason);
+    await zk.close();
+  });
+
+  it("runAsLeader with requeue runs again when re-elected, never two at once", async () => {
+    const path = `${uniquePath("election")}/selector-requeue`;
+    const stop = new AbortController();
+    const runs: string[] = [];
+    let running = 0;
+    const runner = async (id: string) => {
+      const zk = await clients.open();
+      return runAsLeader(
+        zk,
+        path,
+        async (signal) => {
+          running += 1;
+          assert.equal(running, 1, "one leader at a time");
+          runs.push(id);
+          if (runs.length >= 6) stop.abort();
+          // Work until the other runner stands in line too, so that it leads next.
+          for (let look = 0; look < 20 && !signal.aborted; look++) {
+            const { children, watch } = await zk.getChildren(path, { watch: true });
+            if (children.length >= 2) break;
+            await Promise.race([watch, once(signal, "abort")]);
+          }
+          running -= 1;
+        },
+        { id, requeue: true, signal: stop.signal },
+      );
+    };
+    await within(Promise.all([runner("a"), runner("b")]), 20_000, "six runs");
+    assert.ok(runs.length >= 6, runs.join(""));
+    const alternates = runs.slice(0, 6).every((id, i) => i === 0 || id !== runs[i - 1]);
+    assert.ok(alternates, `the two take turns: ${runs.join("")}`);
+    assert.equal(await LeaderElection.currentLeader(bystander, path), null);
+  });
+});
