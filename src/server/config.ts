@@ -50,6 +50,7 @@ export const DEFAULTS = {
   extendedTypesEnabled: false,
   containerCheckIntervalMs: 60_000,
   containerMaxPerMinute: 10_000,
+  sessionlessConnectionTimeoutMs: 10_000,
 } as const satisfies Partial<ResolvedServerOptions>;
 
 /** The four-letter word ZooKeeper enables whatever the whitelist says. */
@@ -193,6 +194,10 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
   }),
   ["znode.container.checkIntervalMs", { field: "containerCheckIntervalMs", parse: decodedInt }],
   ["znode.container.maxPerMinute", { field: "containerMaxPerMinute", parse: decodedInt }],
+  ...aliases(["nio.sessionlessCnxnTimeout"], {
+    field: "sessionlessConnectionTimeoutMs",
+    parse: decodedInt,
+  }),
   ["dataDir", { field: "dataDir", parse: nonEmpty }],
 ]);
 
@@ -323,6 +328,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
     containerMaxPerMinute: checkRange(
       "znode.container.maxPerMinute",
       options.containerMaxPerMinute ?? DEFAULTS.containerMaxPerMinute,
+      1,
+    ),
+    sessionlessConnectionTimeoutMs: checkRange(
+      "zookeeper.nio.sessionlessCnxnTimeout",
+      options.sessionlessConnectionTimeoutMs ?? DEFAULTS.sessionlessConnectionTimeoutMs,
       1,
     ),
     ...(options.superDigest !== undefined && { superDigest: checkDigest(options.superDigest) }),

@@ -33,6 +33,11 @@ export interface ServerOptions {
   readonly containerCheckIntervalMs?: number;
   /** znode.container.maxPerMinute: default 10000. */
   readonly containerMaxPerMinute?: number;
+  /**
+   * zookeeper.nio.sessionlessCnxnTimeout: how long a connection may stay without a handshake
+   * before it is closed, in ms; default 10000.
+   */
+  readonly sessionlessConnectionTimeoutMs?: number;
   /** dataDir: kept for zoo.cfg compatibility; the in-memory server does not write it yet. */
   readonly dataDir?: string;
 }

@@ -28,7 +28,13 @@ describe("zkts server: sessions and hostile input", () => {
     const log = createLogger("info", (line) => logLines.push(JSON.parse(line)));
     // tickTime 100 lets sessions be as short as 200 ms, so expiry is quick to reach.
     server = await startServer(
-      { clientPort: 0, clientPortAddress: "127.0.0.1", tickTime: 100, maxClientCnxns: 20 },
+      {
+        clientPort: 0,
+        clientPortAddress: "127.0.0.1",
+        tickTime: 100,
+        maxClientCnxns: 20,
+        sessionlessConnectionTimeoutMs: 300,
+      },
       log,
     );
     observer = await connect(server.address);
@@ -208,6 +214,13 @@ describe("zkts server: sessions and hostile input", () => {
     assert.equal(bytes, expected);
     socket.destroy();
     await observer.delete("/big");
+  });
+
+  it("closes a connection that never sends a handshake", async () => {
+    const before = logged(/no handshake/).length;
+    const reply = await rawExchange(server.port, Buffer.alloc(0));
+    assert.equal(reply.length, 0);
+    assert.equal(logged(/no handshake/).length, before + 1);
   });
 });
 

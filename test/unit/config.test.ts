@@ -224,6 +224,7 @@ describe("resolveOptions", () => {
       extendedTypesEnabled: false,
       containerCheckIntervalMs: 60000,
       containerMaxPerMinute: 10000,
+      sessionlessConnectionTimeoutMs: 10000,
     });
     assert.equal(DEFAULTS.tickTime, 3000);
   });

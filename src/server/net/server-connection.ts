@@ -55,6 +55,7 @@ export class ServerConnection implements ClientConnection {
   private framesSent = 0;
   private closed = false;
   private paused = false;
+  private readonly handshakeTimer: NodeJS.Timeout;
   /** Frames read but not handled yet (only while paused, or within one chunk). */
   private readonly unread: Buffer[] = [];
   private next = 0;
@@ -74,6 +75,15 @@ export class ServerConnection implements ClientConnection {
     socket.on("drain", () => this.onDrain());
     socket.on("error", () => this.shut());
     socket.on("close", () => this.shut());
+    // A connection that never completes a handshake holds a socket and counts against
+    // maxClientCnxns: drop it, as ZooKeeper drops sessionless connections (after 10 s).
+    this.handshakeTimer = setTimeout(() => {
+      if (!this.handshaken && !this.closed) {
+        this.log.warn({ client: this.remote }, "no handshake in time; closing the connection");
+        this.close("no handshake");
+      }
+    }, server.options.sessionlessConnectionTimeoutMs);
+    this.handshakeTimer.unref();
   }
 
   private onData(chunk: Buffer): void {
@@ -215,6 +225,7 @@ export class ServerConnection implements ClientConnection {
   }
 
   close(_reason: string): void {
+    clearTimeout(this.handshakeTimer);
     if (this.closed) return;
     if (this.flushScheduled) this.flush();
     this.closed = true;
@@ -223,6 +234,7 @@ export class ServerConnection implements ClientConnection {
   }
 
   private shut(): void {
+    clearTimeout(this.handshakeTimer);
     if (!this.closed) {
       this.closed = true;
       this.hooks.closed(this);
