@@ -1,5 +1,8 @@
 /** zkts recipes: coordination built on the client's public API only (the "./recipes" export). */
 
+export { Barrier, type WaitOptions } from "./barrier.js";
+export { DoubleBarrier, READY_NODE } from "./double-barrier.js";
+export { GroupMember, MemberIdTakenError, ServiceDiscovery } from "./group-member.js";
 export {
   type ElectedOptions,
   type ElectionEvent,
@@ -27,6 +30,14 @@ export {
   Mutex,
   type MutexOptions,
 } from "./mutex.js";
+export { NodeCache, type NodeSnapshot, snapshotChanged } from "./node-cache.js";
+export {
+  BaseQueue,
+  DistributedPriorityQueue,
+  DistributedQueue,
+  priorityKey,
+  QUEUE_ITEM_NAME,
+} from "./queue.js";
 export {
   decideRead,
   READ_LOCK_NAME,
@@ -35,3 +46,11 @@ export {
   WRITE_LOCK_NAME,
 } from "./read-write-lock.js";
 export { type Lease, Semaphore, type SemaphoreAcquireOptions } from "./semaphore.js";
+export {
+  type CounterListener,
+  decodeCount,
+  encodeCount,
+  SharedCounter,
+  type VersionedValue,
+} from "./shared-counter.js";
+export { TreeCache, type TreeCacheEvent, type TreeCacheOptions } from "./tree-cache.js";

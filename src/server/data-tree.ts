@@ -8,7 +8,6 @@
  * cversion × 2 − numChildren (creations plus deletions).
  */
 import type { ACL, Stat } from "../jute/records.js";
-import type { EventType } from "../protocol/constants.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
 import { byBucket, javaHashSetCloneOrder } from "./java-hash-order.js";
@@ -20,7 +19,7 @@ import {
   type TxnResult,
   ttlEphemeralOwner,
 } from "./txn.js";
-import { parentOf, type Watcher, type WatcherMode, WatchManager } from "./watch-manager.js";
+import { parentOf, type Watcher, WatchManager } from "./watch-manager.js";
 
 /** The Stat fields a server keeps (StatPersisted); dataLength and numChildren are derived. */
 export interface StatPersisted {
