@@ -17,9 +17,7 @@ import {
   CheckWatchesRequest,
   type ConnectRequest,
   ConnectResponse,
-  Create2Response,
   CreateRequest,
-  CreateResponse,
   CreateTTLRequest,
   DeleteRequest,
   ExistsRequest,
@@ -37,9 +35,7 @@ import {
   type Reader,
   RemoveWatchesRequest,
   SetACLRequest,
-  SetACLResponse,
   SetDataRequest,
-  SetDataResponse,
   SetWatches,
   SetWatches2,
   SyncRequest,
@@ -47,14 +43,8 @@ import {
   WhoAmIResponse,
   type Writer,
 } from "../jute/index.js";
-import { JuteDecodeError } from "../jute/reader.js";
 import { ErrorCode } from "../protocol/errors.js";
-import {
-  MultiFormatError,
-  type MultiResult,
-  readMultiRequest,
-  writeMultiResponse,
-} from "../protocol/multi.js";
+import { readMultiRequest, writeMultiResponse } from "../protocol/multi.js";
 import { OpCode, Xid } from "../protocol/opcodes.js";
 import { authenticate, KeeperError } from "./auth.js";
 import type { ResolvedServerOptions } from "./config.js";
@@ -75,6 +65,7 @@ import {
 } from "./prep.js";
 import * as reads from "./reads.js";
 import { PartialMultiRead } from "./reads.js";
+import { hex, isUndecodable, opName, replyBody } from "./replies.js";
 import { checkSessionPassword, sessionPassword } from "./session-password.js";
 import { SessionTracker } from "./sessions.js";
 import { ServerStats } from "./stats.js";
@@ -562,86 +553,4 @@ export class ZooKeeperServer {
       if (ttl !== 0n && now - node.stat.mtime > ttl) yield path;
     }
   }
-}
-
-function isUndecodable(error: unknown): error is Error {
-  return error instanceof JuteDecodeError || error instanceof MultiFormatError;
-}
-
-function replyBody(opcode: number, result: TxnResult): ((w: Writer) => void) | undefined {
-  switch (opcode) {
-    case OpCode.create:
-      return (w) => CreateResponse.write(w, { path: result.path ?? "" });
-    case OpCode.create2:
-    case OpCode.createContainer:
-    case OpCode.createTTL:
-      return result.stat
-        ? (w) => Create2Response.write(w, { path: result.path ?? "", stat: result.stat! })
-        : undefined;
-    case OpCode.setData:
-      return result.stat ? (w) => SetDataResponse.write(w, { stat: result.stat! }) : undefined;
-    case OpCode.setACL:
-      return result.stat ? (w) => SetACLResponse.write(w, { stat: result.stat! }) : undefined;
-    case OpCode.multi:
-      return (w) => writeMultiResponse(w, (result.multiResult ?? []).map(multiResult));
-    default:
-      return undefined;
-  }
-}
-
-function multiResult(sub: TxnResult): MultiResult {
-  switch (sub.type) {
-    case OpCode.error:
-      return { type: OpCode.error, err: sub.err };
-    case OpCode.create:
-      return { type: OpCode.create, path: sub.path ?? "" };
-    case OpCode.create2:
-    case OpCode.createContainer:
-    case OpCode.createTTL:
-      return { type: sub.type, path: sub.path ?? "", stat: sub.stat! };
-    case OpCode.delete:
-      return { type: OpCode.delete };
-    case OpCode.setData:
-      return { type: OpCode.setData, stat: sub.stat! };
-    case OpCode.check:
-      return { type: OpCode.check };
-    default:
-      return { type: OpCode.error, err: ErrorCode.RUNTIMEINCONSISTENCY };
-  }
-}
-
-const OP_NAMES: Record<number, string> = {
-  [OpCode.create]: "CREA",
-  [OpCode.create2]: "CREA",
-  [OpCode.createContainer]: "CREA",
-  [OpCode.createTTL]: "CREA",
-  [OpCode.delete]: "DELE",
-  [OpCode.setData]: "SETD",
-  [OpCode.setACL]: "SETA",
-  [OpCode.check]: "CHEC",
-  [OpCode.multi]: "MULT",
-  [OpCode.reconfig]: "RECO",
-  [OpCode.exists]: "EXIS",
-  [OpCode.getData]: "GETD",
-  [OpCode.getChildren]: "GETC",
-  [OpCode.getChildren2]: "GETC",
-  [OpCode.getACL]: "GETA",
-  [OpCode.getAllChildrenNumber]: "GETACN",
-  [OpCode.getEphemerals]: "GETE",
-  [OpCode.sync]: "SYNC",
-  [OpCode.multiRead]: "MLTR",
-  [OpCode.whoAmI]: "HOMI",
-  [OpCode.setWatches]: "SETW",
-  [OpCode.setWatches2]: "STW2",
-  [OpCode.addWatch]: "ADDW",
-  [OpCode.checkWatches]: "CHKW",
-  [OpCode.removeWatches]: "REMW",
-};
-
-function opName(opcode: number): string {
-  return OP_NAMES[opcode] ?? "NA";
-}
-
-export function hex(n: bigint): string {
-  return `0x${BigInt.asUintN(64, n).toString(16)}`;
 }
