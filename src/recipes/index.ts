@@ -1,5 +1,12 @@
 /** zkts recipes: coordination built on the client's public API only (the "./recipes" export). */
 
+export {
+  type AtomicLongOptions,
+  type AtomicValue,
+  DistributedAtomicLong,
+  decodeLong,
+  encodeLong,
+} from "./atomic-long.js";
 export { Barrier, type WaitOptions } from "./barrier.js";
 export { DoubleBarrier, READY_NODE } from "./double-barrier.js";
 export { GroupMember, MemberIdTakenError, ServiceDiscovery } from "./group-member.js";
@@ -23,6 +30,7 @@ export {
   PROTECTED_PREFIX,
   sortChildren,
 } from "./lock-internals.js";
+export { type Lock, MultiLock } from "./multi-lock.js";
 export {
   InterProcessLock,
   type LockLostEvent,
@@ -45,6 +53,14 @@ export {
   type ReadWriteLockOptions,
   WRITE_LOCK_NAME,
 } from "./read-write-lock.js";
+export {
+  makeRevocable,
+  REVOKE_DATA,
+  RevocableLock,
+  type RevocationListener,
+  type RevocationRequest,
+  requestRevoke,
+} from "./revocable.js";
 export { type Lease, Semaphore, type SemaphoreAcquireOptions } from "./semaphore.js";
 export {
   type CounterListener,
@@ -54,3 +70,11 @@ export {
   type VersionedValue,
 } from "./shared-counter.js";
 export { TreeCache, type TreeCacheEvent, type TreeCacheOptions } from "./tree-cache.js";
+export {
+  type CoordinateOptions,
+  type Outcome,
+  TwoPhaseCommit,
+  TwoPhaseParticipant,
+  type Vote,
+  type VoteOptions,
+} from "./two-phase-commit.js";

@@ -159,27 +159,40 @@ describe(`Mutex against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
 
   test("a killed holder's session: the waiter takes over and the holder hears it lost", async () => {
     const lockPath = uniquePath("mutex-kill");
-    const holderZk = await clients.open({ sessionTimeoutMs: 10_000 });
-    const holder = new Mutex(holderZk, lockPath);
-    const waiter = new Mutex(await clients.open(), lockPath);
-    assert.equal(await holder.acquire(), true);
-    const lost = new Promise<LockLostEvent>((resolve) => holder.onLost(resolve));
-    const waited = waiter.acquire({ timeoutMs: 10_000 });
-    await childrenCount(observer, lockPath, 2);
-    const started = performance.now();
-    // Curator's KillSession: take the holder's session over from another client and close it.
-    const thief = await connect(clients.connectString, {
-      sessionId: holderZk.sessionId,
-      sessionPassword: holderZk.sessionPassword,
-    });
-    await thief.close();
-    assert.equal(await waited, true);
-    assert.ok(performance.now() - started < 10_000);
-    const event = await lost;
-    assert.equal(event.reason, "expired");
-    assert.equal(holder.isHeld, false);
-    assert.equal(waiter.isHeld, true);
-    await waiter.release();
+    // The holder talks through a proxy, so the test can keep it away while its session is
+    // killed; otherwise it may reconnect and win its session back from the killer first.
+    const proxy = await startProxy(Number(clients.connectString.split(":")[1]));
+    try {
+      const holderZk = await connect(proxy.address, { sessionTimeoutMs: 10_000 });
+      const holder = new Mutex(holderZk, lockPath);
+      const waiter = new Mutex(await clients.open(), lockPath);
+      assert.equal(await holder.acquire(), true);
+      const lost = new Promise<LockLostEvent>((resolve) => holder.onLost(resolve));
+      const waited = waiter.acquire({ timeoutMs: 10_000 });
+      await childrenCount(observer, lockPath, 2);
+      const away = stateReached(holderZk, "disconnected");
+      proxy.refuse(true);
+      proxy.cut();
+      await away;
+      const started = performance.now();
+      // Curator's KillSession: take the holder's session over from another client and close it.
+      const thief = await connect(clients.connectString, {
+        sessionId: holderZk.sessionId,
+        sessionPassword: holderZk.sessionPassword,
+      });
+      await thief.close();
+      assert.equal(await waited, true);
+      assert.ok(performance.now() - started < 10_000);
+      proxy.refuse(false);
+      const event = await lost;
+      assert.equal(event.reason, "expired");
+      assert.equal(holder.isHeld, false);
+      assert.equal(waiter.isHeld, true);
+      await waiter.release();
+      await holderZk.close();
+    } finally {
+      await proxy.close();
+    }
   });
 
   test("closing the client while holding: lost event, isHeld false at once", async () => {
