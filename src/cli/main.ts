@@ -10,6 +10,7 @@ const USAGE = `usage: zkts <command> [options]
 
 commands:
   server             run a standalone ZooKeeper-compatible server (zkts server --help)
+  demo               watch a Mutex or a LeaderElection at work (zkts demo --help)
   version            print the zkts version
   help               print this help
 
@@ -45,6 +46,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === "server") {
     const { serverCommand } = await import("./commands/server.js");
     return serverCommand(rest);
+  }
+  if (command === "demo") {
+    const { demoCommand } = await import("./commands/demo.js");
+    return demoCommand(rest);
   }
   console.error(`zkts: unknown command "${[command, ...rest].join(" ")}" (try: zkts help)`);
   return 2;
