@@ -4,60 +4,14 @@
  * carry the opcode ZooKeeper logs them under, so that the txn log (storage/) can write them in
  * ZooKeeper's own format without another mapping.
  */
-import type { ACL } from "../jute/records.js";
-import type { OpCode } from "../protocol/opcodes.js";
+import type { Stat } from "../jute/records.js";
 
-/** TxnHeader: who asked (session, cxid), the zxid the txn got, and the leader's wall time. */
-export interface TxnHeader {
-  readonly clientId: bigint;
-  readonly cxid: number;
-  readonly zxid: bigint;
-  readonly time: bigint;
-  readonly type: number;
-}
-
-export type Txn =
-  | {
-      readonly type: typeof OpCode.create | typeof OpCode.create2;
-      readonly path: string;
-      readonly data: Buffer | null;
-      readonly acl: readonly ACL[];
-      readonly ephemeral: boolean;
-      readonly parentCVersion: number;
-    }
-  | {
-      readonly type: typeof OpCode.createContainer;
-      readonly path: string;
-      readonly data: Buffer | null;
-      readonly acl: readonly ACL[];
-      readonly parentCVersion: number;
-    }
-  | {
-      readonly type: typeof OpCode.createTTL;
-      readonly path: string;
-      readonly data: Buffer | null;
-      readonly acl: readonly ACL[];
-      readonly parentCVersion: number;
-      readonly ttl: bigint;
-    }
-  | { readonly type: typeof OpCode.delete | typeof OpCode.deleteContainer; readonly path: string }
-  | {
-      readonly type: typeof OpCode.setData;
-      readonly path: string;
-      readonly data: Buffer | null;
-      readonly version: number;
-    }
-  | {
-      readonly type: typeof OpCode.setACL;
-      readonly path: string;
-      readonly acl: readonly ACL[];
-      readonly version: number;
-    }
-  | { readonly type: typeof OpCode.check; readonly path: string; readonly version: number }
-  | { readonly type: typeof OpCode.createSession; readonly timeOut: number }
-  | { readonly type: typeof OpCode.closeSession; readonly paths2Delete: readonly string[] }
-  | { readonly type: typeof OpCode.error; readonly err: number }
-  | { readonly type: typeof OpCode.multi; readonly txns: readonly Txn[] };
+/**
+ * TxnHeader (who asked: session and cxid; the zxid the txn got; the leader's wall time) and the
+ * txns themselves are declared once, by storage/, in the shapes zookeeper.jute gives them in
+ * the log; the server builds and applies those same shapes.
+ */
+export type { LoggedTxn as Txn, LoggedTxnHeader as TxnHeader } from "../storage/txn-codec.js";
 
 /** What applying one txn did: ZooKeeper's ProcessTxnResult. */
 export interface TxnResult {
@@ -66,7 +20,7 @@ export interface TxnResult {
   /** 0, or the error a txn met at apply time (a multi reports its first failing op's). */
   err: number;
   path?: string;
-  stat?: import("../jute/records.js").Stat;
+  stat?: Stat;
   multiResult?: TxnResult[];
 }
 

@@ -493,7 +493,8 @@ export class ZooKeeperServer {
       w.writeInt(xid).writeLong(zxid).writeInt(err);
       if ((err === 0 || bodyDespiteError) && body) body(w);
     });
-    const latency = this.now() - started;
+    const now = this.now();
+    const latency = now - started;
     this.stats.recordLatency(latency);
     this.stats.packetsSent++;
     const s = cnxn.stats;
@@ -502,7 +503,7 @@ export class ZooKeeperServer {
     // Pings and other reserved xids are negative; ZooKeeper keeps the last real cxid.
     if (xid >= 0) s.lastCxid = xid;
     s.lastZxid = zxid;
-    s.lastResponseTime = this.now();
+    s.lastResponseTime = now;
     s.lastLatencyMs = latency;
     s.minLatencyMs = Math.min(s.minLatencyMs, latency);
     s.maxLatencyMs = Math.max(s.maxLatencyMs, latency);

@@ -6,8 +6,8 @@
  * parentCVersion is a CreateTxnV0 (parentCVersion -1), and the digest is optional (read when bytes
  * remain, as ZooKeeper reads it and treats EOF as "no digest").
  *
- * The txn shapes here are storage's own, declared after zookeeper.jute; the server's `Txn`
- * (server/txn.ts) has the same structure, so a server txn is a `LoggedTxn` without a mapping.
+ * The txn shapes are declared here, after zookeeper.jute, and only here: the server's `Txn`
+ * (server/txn.ts) is this `LoggedTxn`, so what the server applies is what the log writes.
  */
 import type { ACL, Infer, TxnDigest } from "../jute/index.js";
 import {
