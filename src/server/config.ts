@@ -18,14 +18,14 @@
  * we accept those names and the `zookeeper.`-prefixed ones. `jute.maxbuffer` and
  * `znode.container.*` are JVM system properties only in ZooKeeper (a zoo.cfg line for them is
  * silently ignored there); we honour them in zoo.cfg. Keys we do not use yet (server.N,
- * initLimit, syncLimit, admin.*, autopurge.*, ...) are accepted and ignored here.
+ * initLimit, syncLimit, admin.*, ...) are accepted and ignored here.
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
 import type { ServerOptions } from "./options.js";
 
 /** ServerOptions with every default filled in; superDigest and dataDir stay optional. */
 export interface ResolvedServerOptions
-  extends Required<Omit<ServerOptions, "superDigest" | "dataDir">> {
+  extends Required<Omit<ServerOptions, "superDigest" | "dataDir" | "dataLogDir">> {
   /**
    * The effective whitelist: "*" or the listed words plus `srvr`, which ZooKeeper always
    * enables (zkServer.sh depends on it).
@@ -33,6 +33,7 @@ export interface ResolvedServerOptions
   readonly fourLetterWordsWhitelist: readonly string[] | "*";
   readonly superDigest?: string;
   readonly dataDir?: string;
+  readonly dataLogDir?: string;
 }
 
 /** ZooKeeperServer.DEFAULT_TICK_TIME. */
@@ -51,6 +52,12 @@ export const DEFAULTS = {
   containerCheckIntervalMs: 60_000,
   containerMaxPerMinute: 10_000,
   sessionlessConnectionTimeoutMs: 10_000,
+  forceSync: true,
+  snapCount: 100_000,
+  snapSizeLimitInKb: 4 * 1024 * 1024,
+  preAllocSizeKb: 64 * 1024,
+  autopurgeSnapRetainCount: 3,
+  autopurgePurgeIntervalHours: 0,
 } as const satisfies Partial<ResolvedServerOptions>;
 
 /** The four-letter word ZooKeeper enables whatever the whitelist says. */
@@ -199,6 +206,13 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
     parse: decodedInt,
   }),
   ["dataDir", { field: "dataDir", parse: nonEmpty }],
+  ["dataLogDir", { field: "dataLogDir", parse: nonEmpty }],
+  ...aliases(["forceSync"], { field: "forceSync", parse: yesNo }),
+  ...aliases(["snapCount"], { field: "snapCount", parse: int }),
+  ...aliases(["snapSizeLimitInKb"], { field: "snapSizeLimitInKb", parse: int }),
+  ...aliases(["preAllocSize"], { field: "preAllocSizeKb", parse: int }),
+  ["autopurge.snapRetainCount", { field: "autopurgeSnapRetainCount", parse: int }],
+  ["autopurge.purgeInterval", { field: "autopurgePurgeIntervalHours", parse: int }],
 ]);
 
 /** Each name as written in a zoo.cfg and as the system property `zookeeper.<name>`. */
@@ -259,6 +273,11 @@ function boolean(value: string, where: string): boolean {
   if (lower === "true") return true;
   if (lower === "false") return false;
   throw malformed(value, where, "is not true or false");
+}
+
+/** zookeeper.forceSync: ZooKeeper syncs unless the value is "no" (any case); so do we. */
+function yesNo(value: string): boolean {
+  return value.toLowerCase() !== "no";
 }
 
 function nonEmpty(value: string, where: string): string {
@@ -335,8 +354,40 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
       options.sessionlessConnectionTimeoutMs ?? DEFAULTS.sessionlessConnectionTimeoutMs,
       1,
     ),
+    forceSync: checkBoolean("forceSync", options.forceSync ?? DEFAULTS.forceSync),
+    snapCount: checkRange("snapCount", options.snapCount ?? DEFAULTS.snapCount, 2),
+    snapSizeLimitInKb: checkRange(
+      "snapSizeLimitInKb",
+      options.snapSizeLimitInKb ?? DEFAULTS.snapSizeLimitInKb,
+      1,
+    ),
+    preAllocSizeKb: checkRange(
+      "preAllocSize",
+      options.preAllocSizeKb ?? DEFAULTS.preAllocSizeKb,
+      0,
+    ),
+    // PurgeTxnLog keeps at least 3 snapshots; DatadirCleanupManager raises a smaller count to 3.
+    autopurgeSnapRetainCount: Math.max(
+      3,
+      checkRange(
+        "autopurge.snapRetainCount",
+        options.autopurgeSnapRetainCount ?? DEFAULTS.autopurgeSnapRetainCount,
+        0,
+      ),
+    ),
+    autopurgePurgeIntervalHours: Math.max(
+      0,
+      checkRange(
+        "autopurge.purgeInterval",
+        options.autopurgePurgeIntervalHours ?? DEFAULTS.autopurgePurgeIntervalHours,
+        -JAVA_INT_MAX,
+      ),
+    ),
     ...(options.superDigest !== undefined && { superDigest: checkDigest(options.superDigest) }),
     ...(options.dataDir !== undefined && { dataDir: checkString("dataDir", options.dataDir) }),
+    ...(options.dataLogDir !== undefined && {
+      dataLogDir: checkString("dataLogDir", options.dataLogDir),
+    }),
   };
   if (resolved.minSessionTimeout > resolved.maxSessionTimeout) {
     throw new InvalidArgumentError(

@@ -38,6 +38,24 @@ export interface ServerOptions {
    * before it is closed, in ms; default 10000.
    */
   readonly sessionlessConnectionTimeoutMs?: number;
-  /** dataDir: kept for zoo.cfg compatibility; the in-memory server does not write it yet. */
+  /**
+   * dataDir: where snapshots (and, without dataLogDir, the txn log) go, under `version-2/` as
+   * ZooKeeper lays them out. Without it the server keeps its tree in memory only (ZooKeeper
+   * requires it; an embedded zkts for tests need not).
+   */
   readonly dataDir?: string;
+  /** dataLogDir: the txn log's directory (a dedicated disk helps latency); default dataDir. */
+  readonly dataLogDir?: string;
+  /** zookeeper.forceSync: fsync the txn log before acknowledging a write; default true ("yes"). */
+  readonly forceSync?: boolean;
+  /** zookeeper.snapCount: txns between snapshots, randomized in snapCount/2..snapCount; 100000. */
+  readonly snapCount?: number;
+  /** zookeeper.snapSizeLimitInKb: log bytes between snapshots, likewise; default 4 GiB. */
+  readonly snapSizeLimitInKb?: number;
+  /** zookeeper.preAllocSize: the txn log grows in blocks of this many KiB; default 65536. */
+  readonly preAllocSizeKb?: number;
+  /** autopurge.snapRetainCount: snapshots (and the logs they need) kept; default 3, at least 3. */
+  readonly autopurgeSnapRetainCount?: number;
+  /** autopurge.purgeInterval: hours between purges; 0 (the default) turns purging off. */
+  readonly autopurgePurgeIntervalHours?: number;
 }
