@@ -354,6 +354,25 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
       options.sessionlessConnectionTimeoutMs ?? DEFAULTS.sessionlessConnectionTimeoutMs,
       1,
     ),
+    ...resolveStorageOptions(options),
+    ...(options.superDigest !== undefined && { superDigest: checkDigest(options.superDigest) }),
+    ...(options.dataDir !== undefined && { dataDir: checkString("dataDir", options.dataDir) }),
+    ...(options.dataLogDir !== undefined && {
+      dataLogDir: checkString("dataLogDir", options.dataLogDir),
+    }),
+  };
+  if (resolved.minSessionTimeout > resolved.maxSessionTimeout) {
+    throw new InvalidArgumentError(
+      `minSessionTimeout (${resolved.minSessionTimeout}) must not be larger than ` +
+        `maxSessionTimeout (${resolved.maxSessionTimeout})`,
+    );
+  }
+  return resolved;
+}
+
+/** The txn log, snapshot and purge settings. */
+function resolveStorageOptions(options: ServerOptions) {
+  return {
     forceSync: checkBoolean("forceSync", options.forceSync ?? DEFAULTS.forceSync),
     snapCount: checkRange("snapCount", options.snapCount ?? DEFAULTS.snapCount, 2),
     snapSizeLimitInKb: checkRange(
@@ -383,19 +402,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
         -JAVA_INT_MAX,
       ),
     ),
-    ...(options.superDigest !== undefined && { superDigest: checkDigest(options.superDigest) }),
-    ...(options.dataDir !== undefined && { dataDir: checkString("dataDir", options.dataDir) }),
-    ...(options.dataLogDir !== undefined && {
-      dataLogDir: checkString("dataLogDir", options.dataLogDir),
-    }),
   };
-  if (resolved.minSessionTimeout > resolved.maxSessionTimeout) {
-    throw new InvalidArgumentError(
-      `minSessionTimeout (${resolved.minSessionTimeout}) must not be larger than ` +
-        `maxSessionTimeout (${resolved.maxSessionTimeout})`,
-    );
-  }
-  return resolved;
 }
 
 /** An integer in min..max (max defaults to Java's int range, which ZooKeeper stores them in). */
