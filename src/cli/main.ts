@@ -10,6 +10,7 @@ const USAGE = `usage: zkts <command> [options]
 
 commands:
   server             run a standalone ZooKeeper-compatible server (zkts server --help)
+  purge              remove old snapshots and txn logs (zkts purge --help)
   demo               watch a Mutex or a LeaderElection at work (zkts demo --help)
   version            print the zkts version
   help               print this help
@@ -46,6 +47,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === "server") {
     const { serverCommand } = await import("./commands/server.js");
     return serverCommand(rest);
+  }
+  if (command === "purge") {
+    const { purgeCommand } = await import("./commands/purge.js");
+    return purgeCommand(rest);
   }
   if (command === "demo") {
     const { demoCommand } = await import("./commands/demo.js");

@@ -51,8 +51,6 @@ export interface DataNode {
   childOrder: string[] | null;
 }
 
-const ACL_CACHE_MAX = 1024;
-
 /** The children of every leaf. Never add to it: createNode gives the parent its own Set first. */
 const NO_CHILDREN: Set<string> = new Set();
 
@@ -90,6 +88,35 @@ function emptyStat(): StatPersisted {
   };
 }
 
+/** A node as it was when a snapshot began. */
+interface FrozenNode {
+  readonly data: Buffer | null;
+  readonly acl: readonly ACL[];
+  readonly stat: StatPersisted;
+  /** Child names in the order ZooKeeper's snapshot would list them. */
+  readonly children: readonly string[];
+}
+
+/** One node of a snapshot, ACL by its snapshot id. */
+export interface SnapshotNodeView {
+  readonly path: string;
+  readonly data: Buffer | null;
+  readonly acl: readonly ACL[];
+  readonly aclId: bigint;
+  readonly stat: StatPersisted;
+}
+
+/** A point-in-time view of the tree for a snapshot; writes go on while it is walked. */
+export interface SnapshotView {
+  readonly zxid: bigint;
+  readonly sessions: ReadonlyMap<bigint, number>;
+  readonly acls: ReadonlyMap<bigint, readonly ACL[]>;
+  /** Nodes parent first (ZooKeeper's pre-order), root as "/". */
+  readonly nodes: Iterable<SnapshotNodeView>;
+  /** Ends copy-on-write; call when the snapshot is written (or abandoned). */
+  release(): void;
+}
+
 export class DataTree {
   private readonly nodes = new Map<string, DataNode>();
   /** Each session's ephemerals in creation order, and the most it ever had (see ephemeralsOf). */
@@ -97,14 +124,23 @@ export class DataTree {
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   readonly dataWatches = new WatchManager();
+  /**
+   * Every distinct ACL list, shared by the nodes that have it, with the id snapshots give it
+   * (ZooKeeper's ReferenceCountedACLCache; unlike it, entries are never dropped while running).
+   */
   private readonly aclCache = new Map<string, readonly ACL[]>();
+  private readonly aclIds = new Map<readonly ACL[], bigint>();
   readonly childWatches = new WatchManager();
+  /** Live sessions and their timeouts, as the applied txns left them (sessionsWithTimeouts). */
+  readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0n;
+  /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
+  private frozen: Map<string, FrozenNode> | undefined;
 
   constructor() {
     const node = (children: string[], acl: readonly ACL[] = OPEN_ACL): DataNode => ({
       data: Buffer.alloc(0),
-      acl,
+      acl: this.intern(acl),
       stat: emptyStat(),
       children: new Set(children),
       childTable: children.length > 0 ? 8 : 0,
@@ -337,6 +373,7 @@ export class DataTree {
           break;
         case OpCode.closeSession:
           this.killSession(header.clientId, header.zxid, txn.paths2Delete);
+          this.sessions.delete(header.clientId);
           break;
         case OpCode.error:
           result.err = txn.err;
@@ -345,6 +382,7 @@ export class DataTree {
           result.multiResult = this.applyMulti(header, txn.txns, result);
           break;
         case OpCode.createSession:
+          this.sessions.set(header.clientId, txn.timeOut);
           break;
       }
     } catch (error) {
@@ -390,7 +428,11 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new ApplyError(ErrorCode.NONODE);
     const name = path.slice(path.lastIndexOf("/") + 1);
-    if (parent.children.has(name)) throw new ApplyError(ErrorCode.NODEEXISTS);
+    if (parent.children.has(name)) {
+      if (this.replaying) this.fixParentCversion(parentPath, parent, parentCVersion, header.zxid);
+      throw new ApplyError(ErrorCode.NODEEXISTS);
+    }
+    this.preserve(parentPath, parent);
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
       parent.stat.cversion = cversion;
@@ -399,7 +441,7 @@ export class DataTree {
     const { zxid, time } = header;
     const node: DataNode = {
       data,
-      acl,
+      acl: this.intern(acl),
       stat: {
         czxid: zxid,
         mzxid: zxid,
@@ -423,18 +465,7 @@ export class DataTree {
     parent.childOrder = null;
     if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
     this.nodes.set(path, node);
-    const kind = ephemeralKind(ephemeralOwner);
-    if (kind === "container") this.containers.add(path);
-    else if (kind === "ttl") this.ttls.add(path);
-    else if (kind === "normal") {
-      let mine = this.ephemerals.get(ephemeralOwner);
-      if (!mine) {
-        mine = { paths: new Set(), maxSize: 0 };
-        this.ephemerals.set(ephemeralOwner, mine);
-      }
-      mine.paths.add(path);
-      mine.maxSize = Math.max(mine.maxSize, mine.paths.size);
-    }
+    this.index(path, ephemeralOwner);
     this.dataWatches.trigger(path, "NodeCreated", node.acl);
     this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
     return this.statOf(node);
@@ -442,18 +473,18 @@ export class DataTree {
 
   /**
    * One shared list per distinct ACL: most trees use a handful of ACLs over many znodes. The
-   * lists are immutable, so sharing is safe. Entries are never dropped, so the cache stops
-   * growing at ACL_CACHE_MAX distinct lists; later ones are kept per node.
+   * lists are frozen, so sharing is safe; each gets the id snapshots refer to it by.
    */
   private intern(acl: readonly ACL[]): readonly ACL[] {
+    if (this.aclIds.has(acl)) return acl;
     const key = acl.map((a) => `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}`).join("\u0001");
     let shared = this.aclCache.get(key);
     if (shared === undefined) {
-      if (this.aclCache.size >= ACL_CACHE_MAX) return acl;
       shared = Object.freeze(
         acl.map((a) => Object.freeze({ perms: a.perms, id: Object.freeze({ ...a.id }) })),
       );
       this.aclCache.set(key, shared);
+      this.aclIds.set(shared, BigInt(this.aclIds.size + 1));
     }
     return shared;
   }
@@ -463,6 +494,8 @@ export class DataTree {
     const parentPath = parentOf(path) ?? "/";
     const parent = this.nodes.get(parentPath);
     if (!node || !parent) throw new ApplyError(ErrorCode.NONODE);
+    this.preserve(path, node);
+    this.preserve(parentPath, parent);
     this.nodes.delete(path);
     parent.children.delete(path.slice(path.lastIndexOf("/") + 1));
     parent.childOrder = null;
@@ -485,6 +518,7 @@ export class DataTree {
   private setData(path: string, data: Buffer | null, version: number, header: TxnHeader): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
+    this.preserve(path, node);
     node.data = data;
     node.stat.version = version;
     node.stat.mtime = header.time;
@@ -496,9 +530,161 @@ export class DataTree {
   private setACL(path: string, acl: readonly ACL[], version: number): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
+    this.preserve(path, node);
     node.acl = this.intern(acl);
     node.stat.aversion = version;
     return this.statOf(node);
+  }
+
+  // ---- snapshots and recovery ----
+
+  /** Set while txns from the log are replayed onto a (possibly fuzzy) snapshot. */
+  replaying = false;
+
+  /**
+   * A create replayed onto a snapshot that already has the node (ZooKeeper's snapshots are
+   * fuzzy): the parent still takes the txn's cversion, as DataTree.processTxn does.
+   */
+  private fixParentCversion(
+    parentPath: string,
+    parent: DataNode,
+    parentCVersion: number,
+    zxid: bigint,
+  ): void {
+    const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
+    if (cversion > parent.stat.cversion) {
+      this.preserve(parentPath, parent);
+      parent.stat.cversion = cversion;
+      parent.stat.pzxid = zxid;
+    }
+  }
+
+  /** Before a node changes while a snapshot is being written, keep what the snapshot needs. */
+  private preserve(path: string, node: DataNode): void {
+    const frozen = this.frozen;
+    if (frozen === undefined || frozen.has(path)) return;
+    frozen.set(path, {
+      data: node.data,
+      acl: node.acl,
+      stat: { ...node.stat },
+      children: this.childOrderOf(node),
+    });
+  }
+
+  private childOrderOf(node: DataNode): string[] {
+    node.childOrder ??= byBucket([...node.children], node.childTable);
+    return node.childOrder;
+  }
+
+  /**
+   * The tree as it is now, to be walked while writes go on: nodes changed from here on keep
+   * their old state for the walk (copy on write), so the snapshot is exact at `zxid`, not fuzzy
+   * as ZooKeeper's are. One snapshot at a time.
+   */
+  beginSnapshot(): SnapshotView {
+    if (this.frozen !== undefined) throw new Error("a snapshot is already under way");
+    const frozen = new Map<string, FrozenNode>();
+    this.frozen = frozen;
+    const acls = new Map<bigint, readonly ACL[]>();
+    for (const [acl, id] of this.aclIds) acls.set(id, acl);
+    const aclIds = new Map(this.aclIds);
+    const view = (path: string): FrozenNode => {
+      const before = frozen.get(path);
+      if (before !== undefined) return before;
+      const node = this.nodes.get(path) as DataNode;
+      return { data: node.data, acl: node.acl, stat: node.stat, children: this.childOrderOf(node) };
+    };
+    function* nodes(): Generator<SnapshotNodeView> {
+      const stack = ["/"];
+      while (stack.length > 0) {
+        const path = stack.pop() as string;
+        const node = view(path);
+        yield {
+          path,
+          data: node.data,
+          acl: node.acl,
+          aclId: aclIds.get(node.acl) ?? -1n,
+          stat: node.stat,
+        };
+        const children = node.children;
+        for (let i = children.length - 1; i >= 0; i--) {
+          stack.push(childPath(path, children[i] as string));
+        }
+      }
+    }
+    return {
+      zxid: this.lastProcessedZxid,
+      sessions: new Map(this.sessions),
+      acls,
+      nodes: nodes(),
+      release: () => {
+        if (this.frozen === frozen) this.frozen = undefined;
+      },
+    };
+  }
+
+  /**
+   * A tree from a snapshot's contents (parents before children, root as "/"), as
+   * DataTree.deserialize rebuilds it: children sets grown in file order, ephemerals, containers
+   * and TTL nodes indexed. Throws if a node's parent is missing.
+   */
+  static fromSnapshot(snapshot: {
+    zxid: bigint;
+    sessions: ReadonlyMap<bigint, number>;
+    nodes: Iterable<{
+      path: string;
+      data: Buffer | null;
+      acl: readonly ACL[];
+      stat: StatPersisted;
+    }>;
+  }): DataTree {
+    const tree = new DataTree();
+    tree.nodes.clear();
+    for (const { path, data, acl, stat } of snapshot.nodes) {
+      const node: DataNode = {
+        data,
+        acl: tree.intern(acl),
+        stat: { ...stat },
+        children: NO_CHILDREN,
+        childTable: 0,
+        childOrder: null,
+      };
+      if (path !== "/") {
+        const parentPath = parentOf(path) ?? "/";
+        const parent = tree.nodes.get(parentPath);
+        if (parent === undefined) {
+          throw new Error(`snapshot node ${path} comes before its parent ${parentPath}`);
+        }
+        if (parent.children === NO_CHILDREN) {
+          parent.children = new Set();
+          parent.childTable = 8;
+        }
+        parent.children.add(path.slice(path.lastIndexOf("/") + 1));
+        if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
+        tree.index(path, stat.ephemeralOwner);
+      }
+      tree.nodes.set(path, node);
+    }
+    if (!tree.nodes.has("/")) throw new Error("snapshot has no root node");
+    for (const [id, timeout] of snapshot.sessions) tree.sessions.set(id, timeout);
+    tree.lastProcessedZxid = snapshot.zxid;
+    return tree;
+  }
+
+  /** Containers, TTL nodes and each session's ephemerals, by owner. */
+  private index(path: string, ephemeralOwner: bigint): void {
+    const kind = ephemeralKind(ephemeralOwner);
+    if (kind === "container") this.containers.add(path);
+    else if (kind === "ttl") this.ttls.add(path);
+    else if (kind === "normal") {
+      let mine = this.ephemerals.get(ephemeralOwner);
+      if (!mine) {
+        mine = { paths: new Set(), maxSize: 0 };
+        this.ephemerals.set(ephemeralOwner, mine);
+      }
+      mine.paths.add(path);
+      mine.maxSize = Math.max(mine.maxSize, mine.paths.size);
+    }
   }
 
   /** A closed or expired session's ephemerals go, each with its watches. */

@@ -6,7 +6,9 @@
  *     await server.close();
  */
 import net from "node:net";
+import { scheduleAutopurge } from "./autopurge.js";
 import { resolveOptions } from "./config.js";
+import { ZKDatabase } from "./database.js";
 import { fourLetterWord } from "./four-letter-words/index.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ServerConnection } from "./net/server-connection.js";
@@ -23,6 +25,8 @@ export interface RunningServer {
   readonly address: string;
   /** The core, for tools and tests. */
   readonly zooKeeper: ZooKeeperServer;
+  /** The txn log and snapshots, when the server has a dataDir. */
+  readonly database: ZKDatabase | undefined;
   /** Stops accepting, closes every connection, stops the timers. */
   close(): Promise<void>;
 }
@@ -35,7 +39,20 @@ export async function startServer(
   log: Logger = createLogger(),
 ): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const zooKeeper = new ZooKeeperServer(resolved, log);
+  let fatal: (error: Error) => void = () => {};
+  const { dataDir } = resolved;
+  const db =
+    dataDir === undefined
+      ? undefined
+      : ZKDatabase.open({ ...resolved, dataDir }, log, (error) => fatal(error));
+  const zooKeeper = new ZooKeeperServer(resolved, log, Date.now, db?.tree);
+  if (db !== undefined) {
+    zooKeeper.sink = db;
+    zooKeeper.restoreSessions(db.tree.sessions);
+    // As ZooKeeper does at every start: a clean snapshot of what was loaded, so the logs
+    // before it are no longer needed (and a data dir always has a snapshot to start from).
+    await db.takeSnapshot();
+  }
   const connections = new Set<ServerConnection>();
   const perIp = new Map<string, number>();
   const hooks = {
@@ -86,22 +103,32 @@ export async function startServer(
     () => zooKeeper.deleteExpiredContainers(perCheck),
     resolved.containerCheckIntervalMs,
   );
+  const stopAutopurge = scheduleAutopurge(resolved, log);
   const address = listener.address() as net.AddressInfo;
   const host = address.address;
   let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      clearInterval(ticker);
+      clearInterval(containers);
+      stopAutopurge();
+      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const connection of [...connections]) connection.close("server shutting down");
+      await stopped;
+      await db?.close();
+    })();
+    return closing;
+  }
+  // A txn log that cannot be written: stop serving rather than acknowledge what is not durable.
+  fatal = () => {
+    void close();
+  };
   return {
     host,
     port: address.port,
     address: host.includes(":") ? `[${host}]:${address.port}` : `${host}:${address.port}`,
     zooKeeper,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        clearInterval(ticker);
-        clearInterval(containers);
-        listener.close(() => resolve());
-        for (const connection of [...connections]) connection.close("server shutting down");
-      });
-      return closing;
-    },
+    database: db,
+    close,
   };
 }

@@ -33,9 +33,15 @@ export interface ChangeRecord {
   readonly acl: readonly ACL[];
 }
 
-/** Outstanding changes by path; each is dropped once its txn is applied. */
+/**
+ * Outstanding changes: by path for lookups, and in zxid order (ZooKeeper's outstandingChanges
+ * deque) so that applying a txn drops its records in O(1) and closeSession can replay them.
+ */
 export class ChangeRecords {
   private readonly byPath = new Map<string, ChangeRecord>();
+  /** Every record added and not yet applied, oldest first (from `head` on). */
+  private readonly inOrder: ChangeRecord[] = [];
+  private head = 0;
   private readonly undo: { path: string; previous: ChangeRecord | undefined }[] = [];
   private readonly tree: DataTree;
 
@@ -70,6 +76,7 @@ export class ChangeRecords {
   add(record: ChangeRecord): void {
     this.undo.push({ path: record.path, previous: this.byPath.get(record.path) });
     this.byPath.set(record.path, record);
+    this.inOrder.push(record);
   }
 
   /** A point to roll back to if the ops added after it must not happen (a failed multi). */
@@ -83,16 +90,78 @@ export class ChangeRecords {
         path: string;
         previous: ChangeRecord | undefined;
       };
+      this.inOrder.pop();
       if (previous === undefined) this.byPath.delete(path);
       else this.byPath.set(path, previous);
     }
   }
 
-  /** Drops the records of txns up to `zxid`, now in the tree. */
-  applied(zxid: bigint): void {
-    for (const [path, record] of this.byPath) if (record.zxid <= zxid) this.byPath.delete(path);
-    if (this.byPath.size === 0) this.undo.length = 0;
+  /**
+   * The ephemerals a closing session will have once every outstanding txn is applied: the
+   * tree's, less the outstanding deletes, plus the outstanding creates it owns (as ZooKeeper's
+   * PrepRequestProcessor computes closeSession's paths).
+   */
+  ephemeralsOf(sessionId: bigint): string[] {
+    const paths = new Set(this.tree.ephemeralsOf(sessionId));
+    for (let i = this.head; i < this.inOrder.length; i++) {
+      const record = this.inOrder[i] as ChangeRecord;
+      if (record.stat === null) paths.delete(record.path);
+      else if (record.stat.ephemeralOwner === sessionId) paths.add(record.path);
+    }
+    return [...paths];
   }
+
+  /** Drops the records of txns up to `zxid`, now in the tree. Never called inside a prep. */
+  applied(zxid: bigint): void {
+    const order = this.inOrder;
+    while (this.head < order.length && (order[this.head] as ChangeRecord).zxid <= zxid) {
+      const record = order[this.head++] as ChangeRecord;
+      if (this.byPath.get(record.path) === record) this.byPath.delete(record.path);
+    }
+    if (this.head === order.length) {
+      order.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > order.length) {
+      order.splice(0, this.head);
+      this.head = 0;
+    }
+    // Marks live only while one request is prepped; none is now.
+    this.undo.length = 0;
+  }
+
+  /** Outstanding records (for tests and four-letter words). */
+  get size(): number {
+    return this.byPath.size;
+  }
+}
+
+/** DeleteContainer (ContainerManager's request): the container must still be empty. */
+export function prepDeleteContainer(ctx: PrepContext, path: string): Txn {
+  const parentPath = parentPathOf(path);
+  const node = ctx.records.get(path);
+  if (node.childCount > 0) throw new KeeperError(ErrorCode.NOTEMPTY);
+  if (ephemeralKind((node.stat as StatPersisted).ephemeralOwner) === "normal") {
+    throw new KeeperError(ErrorCode.BADVERSION);
+  }
+  const parent = ctx.records.get(parentPath);
+  ctx.records.add({
+    zxid: ctx.zxid,
+    path: parentPath,
+    stat: { ...(parent.stat as StatPersisted), pzxid: ctx.zxid },
+    childCount: parent.childCount - 1,
+    acl: parent.acl,
+  });
+  ctx.records.add({ zxid: ctx.zxid, path, stat: null, childCount: 0, acl: [] });
+  return { type: OpCode.deleteContainer, path };
+}
+
+/** closeSession: marks its ephemerals deleted for the requests prepped after it. */
+export function prepCloseSession(ctx: PrepContext): Txn {
+  const paths = ctx.records.ephemeralsOf(ctx.sessionId);
+  for (const path of paths) {
+    ctx.records.add({ zxid: ctx.zxid, path, stat: null, childCount: 0, acl: [] });
+  }
+  return { type: OpCode.closeSession, paths2Delete: paths };
 }
 
 export interface PrepContext {

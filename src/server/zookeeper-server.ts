@@ -3,12 +3,14 @@
  * prep (checks, txn) to the data tree (apply, watches) to the reply. It does no I/O of its own:
  * connections (net/) hand it decoded frames and it answers through them.
  *
- * Ordering: a request is answered before the next one from any connection is looked at, so
- * every connection sees its replies in request order, and the notifications a write triggers go
- * out before that write's reply (ZooKeeper's guarantee to clients).
+ * A write is prepped at once (so its checks see every earlier write, applied or not: ChangeRecords),
+ * handed to the TxnSink — the durable txn log, or nothing for an in-memory server — and applied
+ * to the tree only once the sink says it is durable. Its reply goes out after that.
  *
- * The path "Txn in, DataTree change out" is one call, `commit(header, txn)`: the durable txn log
- * (storage/) slots in there, before apply.
+ * Ordering, per connection: replies go out in request order. A read that arrives while the same
+ * connection has writes in flight waits behind them (ZooKeeper's CommitProcessor does the same),
+ * so a client reads its own writes; other connections' reads are answered at once from the
+ * committed tree. The notifications a write triggers go out when it is applied, before its reply.
  */
 import {
   AddWatchRequest,
@@ -56,8 +58,10 @@ import {
   MarshallingFailure,
   type PrepContext,
   prepCheck,
+  prepCloseSession,
   prepCreate,
   prepDelete,
+  prepDeleteContainer,
   prepMulti,
   prepReconfig,
   prepSetACL,
@@ -71,8 +75,38 @@ import { SessionTracker } from "./sessions.js";
 import { ServerStats } from "./stats.js";
 import type { Txn, TxnHeader, TxnResult } from "./txn.js";
 
+/** Where txns go before they are applied: the txn log, or nowhere (an in-memory server). */
+export interface TxnSink {
+  /** Calls `durable` once the txn is safe (on disk, for a log); in append order. */
+  append(header: TxnHeader, txn: Txn, durable: () => void): void;
+}
+
+/** An in-memory server's sink: every txn is "durable" at once. */
+export const MEMORY_SINK: TxnSink = { append: (_header, _txn, durable) => durable() };
+
+/** Requests that become txns; every other request is answered from the tree. */
+const WRITES: ReadonlySet<number> = new Set([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.setData,
+  OpCode.setACL,
+  OpCode.check,
+  OpCode.reconfig,
+  OpCode.multi,
+  OpCode.createSession,
+  OpCode.closeSession,
+]);
+
+/** A reply (or a deferred read) in a connection's queue; `run` is set once it can go. */
+interface Slot {
+  run: (() => void) | undefined;
+}
+
 export class ZooKeeperServer {
-  readonly tree = new DataTree();
+  readonly tree: DataTree;
   readonly sessions: SessionTracker;
   readonly stats = new ServerStats();
   readonly options: ResolvedServerOptions;
@@ -81,14 +115,35 @@ export class ZooKeeperServer {
   private readonly records: ChangeRecords;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** The last zxid handed out; ahead of the tree's while txns are in the sink. */
   private zxid = 0n;
+  /** Where txns are made durable; set before the server takes connections. */
+  sink: TxnSink = MEMORY_SINK;
+  /** Connections with replies not yet sent (a write in flight, or reads waiting behind one). */
+  private readonly queues = new Map<ClientConnection, Slot[]>();
+  /** Frames that came before the connection's createSession was durable. */
+  private readonly early = new Map<ClientConnection, Reader[]>();
+  /** Writes handed to the sink and not yet applied (globalOutstandingLimit counts these). */
+  private inFlight = 0;
 
-  constructor(options: ResolvedServerOptions, log: Logger, now: () => number = Date.now) {
+  constructor(
+    options: ResolvedServerOptions,
+    log: Logger,
+    now: () => number = Date.now,
+    tree: DataTree = new DataTree(),
+  ) {
     this.options = options;
     this.log = log;
     this.now = now;
+    this.tree = tree;
+    this.zxid = tree.lastProcessedZxid;
     this.sessions = new SessionTracker(options.tickTime, now);
     this.records = new ChangeRecords(this.tree);
+  }
+
+  /** Writes not yet durable and applied. */
+  get outstanding(): number {
+    return this.inFlight;
   }
 
   get lastZxid(): bigint {
@@ -117,13 +172,18 @@ export class ZooKeeperServer {
     if (request.sessionId === 0n) {
       const id = this.sessions.nextSessionId();
       this.sessions.add(id, timeout);
-      this.commit(
-        { clientId: id, cxid: 0, zxid: ++this.zxid, time: this.time(), type: OpCode.createSession },
-        { type: OpCode.createSession, timeOut: timeout },
-      );
-      this.attach(cnxn, id);
-      this.sendConnectResponse(cnxn, timeout, id, sessionPassword(id));
-      this.log.debug({ session: hex(id), timeout, client: cnxn.remote }, "session established");
+      // Frames the client pipelines behind its ConnectRequest wait for the session.
+      this.early.set(cnxn, []);
+      const header = this.header(id, 0, OpCode.createSession);
+      this.propose(header, { type: OpCode.createSession, timeOut: timeout }, () => {
+        const early = this.early.get(cnxn);
+        this.early.delete(cnxn);
+        if (early === undefined) return; // the connection went while the txn was in the sink
+        this.attach(cnxn, id);
+        this.sendConnectResponse(cnxn, timeout, id, sessionPassword(id));
+        this.log.debug({ session: hex(id), timeout, client: cnxn.remote }, "session established");
+        for (const frame of early) this.process(cnxn, frame);
+      });
       return;
     }
     const id = request.sessionId;
@@ -158,6 +218,8 @@ export class ZooKeeperServer {
   /** The connection is gone (the session stays until it expires); its watches go now. */
   disconnected(cnxn: ClientConnection): void {
     this.tree.removeWatcher(cnxn);
+    this.queues.delete(cnxn);
+    this.early.delete(cnxn);
     if (this.connections.get(cnxn.sessionId) === cnxn) this.connections.delete(cnxn.sessionId);
   }
 
@@ -165,31 +227,49 @@ export class ZooKeeperServer {
   expireSessions(): void {
     for (const session of this.sessions.takeExpired()) {
       this.log.info({ session: hex(session.id), timeout: session.timeoutMs }, "session expired");
-      this.closeSession(session.id, 0);
-      this.connections.get(session.id)?.close("session expired");
+      this.closeSession(session.id, 0, () =>
+        this.connections.get(session.id)?.close("session expired"),
+      );
     }
   }
 
-  private closeSession(sessionId: bigint, cxid: number): TxnResult {
+  /**
+   * closeSession: no more requests from it; its ephemerals (and any its outstanding writes
+   * create) go in one txn; `then` runs once that txn is applied.
+   */
+  private closeSession(sessionId: bigint, cxid: number, then: (result: TxnResult) => void): void {
     const session = this.sessions.get(sessionId);
     if (session) session.closing = true;
-    const paths = [...this.tree.ephemeralsOf(sessionId)];
-    const header = {
-      clientId: sessionId,
-      cxid,
-      zxid: ++this.zxid,
-      time: this.time(),
-      type: OpCode.closeSession,
-    };
-    const result = this.commit(header, { type: OpCode.closeSession, paths2Delete: paths });
-    this.sessions.remove(sessionId);
-    return result;
+    const header = this.header(sessionId, cxid, OpCode.closeSession);
+    const txn = prepCloseSession(this.prepContext(header.zxid, header.time, sessionId, []));
+    this.propose(header, txn, (result) => {
+      this.sessions.remove(sessionId);
+      then(result);
+    });
+  }
+
+  /** A TxnHeader with the next zxid. */
+  private header(clientId: bigint, cxid: number, type: number): TxnHeader {
+    return { clientId, cxid, zxid: ++this.zxid, time: this.time(), type };
+  }
+
+  /**
+   * Sessions restored from disk: they expire after their timeout unless their clients come
+   * back (ZooKeeper's SessionTracker starts them afresh at load).
+   */
+  restoreSessions(sessions: ReadonlyMap<bigint, number>): void {
+    for (const [id, timeout] of sessions) this.sessions.add(id, timeout);
   }
 
   // ---- requests ----
 
   /** One request frame of an established connection. */
   process(cnxn: ClientConnection, frame: Reader): void {
+    const early = this.early.get(cnxn);
+    if (early !== undefined) {
+      early.push(frame);
+      return;
+    }
     const xid = frame.readInt();
     const opcode = frame.readInt();
     cnxn.stats.packetsReceived++;
@@ -200,6 +280,22 @@ export class ZooKeeperServer {
     }
     if (xid === Xid.auth && opcode === OpCode.auth) return this.addAuth(cnxn, frame);
     const started = this.now();
+    const queue = this.queues.get(cnxn);
+    if (queue !== undefined && !WRITES.has(opcode)) {
+      // A read behind this connection's writes in flight: answered once they are applied.
+      queue.push({ run: () => this.dispatchCaught(cnxn, xid, opcode, frame, started) });
+      return;
+    }
+    this.dispatchCaught(cnxn, xid, opcode, frame, started);
+  }
+
+  private dispatchCaught(
+    cnxn: ClientConnection,
+    xid: number,
+    opcode: number,
+    frame: Reader,
+    started: number,
+  ): void {
     try {
       this.dispatch(cnxn, xid, opcode, frame, started);
     } catch (error) {
@@ -275,9 +371,13 @@ export class ZooKeeperServer {
           throw new MarshallingFailure("createSession inside a session");
         });
       case OpCode.closeSession: {
-        this.closeSession(cnxn.sessionId, xid);
-        this.reply(cnxn, xid, 0, started, undefined, "CLOS");
-        cnxn.close("client closed its session");
+        const slot = this.reserveSlot(cnxn);
+        this.closeSession(cnxn.sessionId, xid, () =>
+          this.fill(cnxn, slot, () => {
+            this.reply(cnxn, xid, 0, started, undefined, "CLOS");
+            cnxn.close("client closed its session");
+          }),
+        );
         return;
       }
       case OpCode.exists: {
@@ -417,7 +517,11 @@ export class ZooKeeperServer {
       if (!cnxn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id))
         cnxn.authIds.push(id);
     }
-    cnxn.send((w) => w.writeInt(Xid.auth).writeLong(0n).writeInt(0));
+    // The ids count from now on (ZooKeeper adds them on receipt); the reply keeps its place.
+    const ok = () => cnxn.send((w) => w.writeInt(Xid.auth).writeLong(0n).writeInt(0));
+    const queue = this.queues.get(cnxn);
+    if (queue === undefined) ok();
+    else queue.push({ run: ok });
   }
 
   // ---- writes ----
@@ -429,16 +533,8 @@ export class ZooKeeperServer {
     started: number,
     prepare: (ctx: PrepContext) => Txn,
   ): void {
-    const zxid = this.zxid + 1n;
-    const ctx: PrepContext = {
-      records: this.records,
-      zxid,
-      time: this.time(),
-      sessionId: cnxn.sessionId,
-      authIds: cnxn.authIds,
-      extendedTypesEnabled: this.options.extendedTypesEnabled,
-      reconfigEnabled: false,
-    };
+    const time = this.time();
+    const ctx = this.prepContext(this.zxid + 1n, time, cnxn.sessionId, cnxn.authIds);
     let txn: Txn;
     let marshalling = false;
     try {
@@ -457,24 +553,80 @@ export class ZooKeeperServer {
         marshalling = true;
       } else throw error; // an unreadable plain write: no zxid taken, process() answers it
     }
-    this.zxid = zxid;
     const header: TxnHeader = {
       clientId: cnxn.sessionId,
       cxid: xid,
-      zxid,
-      time: ctx.time,
+      zxid: ++this.zxid,
+      time,
       type: txn.type,
     };
-    const result = this.commit(header, txn);
-    const err = marshalling ? ErrorCode.MARSHALLINGERROR : opcode === OpCode.multi ? 0 : result.err;
-    this.reply(cnxn, xid, err, started, replyBody(opcode, result), opName(opcode));
+    const slot = this.reserveSlot(cnxn);
+    this.propose(header, txn, (result) => {
+      const err = marshalling
+        ? ErrorCode.MARSHALLINGERROR
+        : opcode === OpCode.multi
+          ? 0
+          : result.err;
+      this.fill(cnxn, slot, () =>
+        this.reply(cnxn, xid, err, started, replyBody(opcode, result), opName(opcode)),
+      );
+    });
   }
 
-  /** A txn's way into the tree: the txn log will write it here first. */
-  commit(header: TxnHeader, txn: Txn): TxnResult {
-    const result = this.tree.apply(header, txn);
-    this.records.applied(header.zxid);
-    return result;
+  private prepContext(
+    zxid: bigint,
+    time: bigint,
+    sessionId: bigint,
+    authIds: PrepContext["authIds"],
+  ): PrepContext {
+    return {
+      records: this.records,
+      zxid,
+      time,
+      sessionId,
+      authIds,
+      extendedTypesEnabled: this.options.extendedTypesEnabled,
+      reconfigEnabled: false,
+    };
+  }
+
+  /**
+   * A txn's way into the tree: to the sink, and once durable, applied (firing its watches) and
+   * its records dropped; then `applied` (the reply, usually).
+   */
+  private propose(header: TxnHeader, txn: Txn, applied: (result: TxnResult) => void): void {
+    this.inFlight++;
+    this.sink.append(header, txn, () => {
+      this.inFlight--;
+      const result = this.tree.apply(header, txn);
+      this.records.applied(header.zxid);
+      applied(result);
+    });
+  }
+
+  /** A place in the connection's reply order for a write's reply. */
+  private reserveSlot(cnxn: ClientConnection): Slot {
+    const slot: Slot = { run: undefined };
+    const queue = this.queues.get(cnxn);
+    if (queue === undefined) this.queues.set(cnxn, [slot]);
+    else queue.push(slot);
+    return slot;
+  }
+
+  /** The write in `slot` is applied: send what can go now, in order. */
+  private fill(cnxn: ClientConnection, slot: Slot, run: () => void): void {
+    slot.run = run;
+    const queue = this.queues.get(cnxn);
+    if (queue === undefined) return; // the connection is gone
+    let i = 0;
+    while (i < queue.length) {
+      const next = (queue[i] as Slot).run;
+      if (next === undefined) break;
+      i++;
+      next();
+    }
+    if (i === queue.length) this.queues.delete(cnxn);
+    else queue.splice(0, i);
   }
 
   // ---- replies ----
@@ -522,20 +674,16 @@ export class ZooKeeperServer {
     let deleted = 0;
     for (const path of this.containerCandidates()) {
       if (deleted >= limit) break;
-      const zxid = ++this.zxid;
-      const header = {
-        clientId: 0n,
-        cxid: 0,
-        zxid,
-        time: this.time(),
-        type: OpCode.deleteContainer,
-      };
-      const node = this.tree.getNode(path);
-      const txn: Txn =
-        node === undefined || node.children.size > 0
-          ? { type: OpCode.error, err: ErrorCode.NOTEMPTY }
-          : { type: OpCode.deleteContainer, path };
-      this.commit(header, txn);
+      const time = this.time();
+      const ctx = this.prepContext(this.zxid + 1n, time, 0n, []);
+      let txn: Txn;
+      try {
+        txn = prepDeleteContainer(ctx, path);
+      } catch (error) {
+        if (!(error instanceof KeeperError)) throw error;
+        txn = { type: OpCode.error, err: error.code };
+      }
+      this.propose(this.header(0n, 0, txn.type), txn, () => {});
       deleted++;
     }
     return deleted;

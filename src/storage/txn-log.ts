@@ -87,7 +87,8 @@ export interface TxnLogWriterOptions {
  */
 export class TxnLogWriter {
   readonly file: string;
-  private readonly fd: number;
+  /** The open file, for writers that write reserved ranges themselves (group commit). */
+  readonly fd: number;
   private readonly preAllocBytes: number;
   private position: number;
   private fileSize: number;
@@ -127,6 +128,18 @@ export class TxnLogWriter {
     return at;
   }
 
+  /**
+   * Reserves `length` bytes of encoded entries (encodeLogEntry) at the end, growing the
+   * preallocated file first; returns where they go. The caller writes them there.
+   */
+  reserve(length: number): number {
+    if (this.closed) throw new Error(`${this.file} is closed`);
+    this.pad(length);
+    const at = this.position;
+    this.position += length;
+    return at;
+  }
+
   /** Where the next entry goes: the log's logical size. */
   get size(): number {
     return this.position;
@@ -144,8 +157,9 @@ export class TxnLogWriter {
   }
 
   /** FilePadding.padFile: extend the file with zeros (one byte at the new end) when near its end. */
-  private pad(): void {
-    const size = paddedFileSize(this.position, this.fileSize, this.preAllocBytes);
+  private pad(length = 0): void {
+    // A batch may be longer than the 4 KiB slack ZooKeeper pads ahead by: grow past its end.
+    const size = paddedFileSize(this.position + length, this.fileSize, this.preAllocBytes);
     if (size !== this.fileSize) {
       writeSync(this.fd, Buffer.alloc(1), 0, 1, size - 1);
       this.fileSize = size;

@@ -1,0 +1,191 @@
+/**
+ * Loading the tree from a data dir at startup (ZooKeeper's FileTxnSnapLog.restore): the newest
+ * snapshot that reads back whole, then every logged txn after it.
+ *
+ * - A snapshot that does not read back (torn by a crash while it was written, or corrupt) is
+ *   skipped with a warning, and the one before it is used, as ZooKeeper does.
+ * - A torn record at the very end of the last log (a crash mid-append: never acknowledged) is
+ *   cut off with a warning. A bad record anywhere else means acknowledged txns are damaged:
+ *   recovery refuses, naming the file and offset (TxnLogCorruptError).
+ * - The txns after the snapshot must follow it without a gap; a gap (a purged or lost log)
+ *   refuses too, rather than serving a tree that silently misses writes.
+ */
+import { mkdirSync, readdirSync, statSync, truncateSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import {
+  isValidSnapshotFile,
+  listSnapshots,
+  readSnapshotFile,
+  type SnapshotContents,
+  SnapshotCorruptError,
+} from "../storage/snapshot.js";
+import {
+  FILE_HEADER_BYTES,
+  readTxnLog,
+  TxnLogCorruptError,
+  zxidOfLogFile,
+} from "../storage/txn-log.js";
+import { DataTree } from "./data-tree.js";
+import type { Logger } from "./logger.js";
+import { hex } from "./replies.js";
+
+/** ZooKeeper's layout: both dirs hold their files under `version-2/`. */
+export const VERSION_DIR = "version-2";
+
+export interface DataDirs {
+  /** dataDir/version-2: snapshots. */
+  readonly snapDir: string;
+  /** (dataLogDir or dataDir)/version-2: txn logs. */
+  readonly logDir: string;
+}
+
+export function dataDirs(dataDir: string, dataLogDir?: string): DataDirs {
+  const snapDir = join(dataDir, VERSION_DIR);
+  const logDir = join(dataLogDir ?? dataDir, VERSION_DIR);
+  mkdirSync(snapDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  return { snapDir, logDir };
+}
+
+/** Recovery cannot go on: the message names the file (and offset) at fault. */
+export class RecoveryError extends Error {
+  override readonly name = "RecoveryError";
+}
+
+export interface Recovered {
+  readonly tree: DataTree;
+  /** The snapshot used, if any. */
+  readonly snapshot?: string;
+  /** Txns replayed from the logs. */
+  readonly replayed: number;
+  readonly ms: number;
+}
+
+/** The log files, oldest first, by the zxid in their names. */
+export function listLogs(logDir: string): { file: string; zxid: bigint }[] {
+  const logs: { file: string; zxid: bigint }[] = [];
+  for (const name of readdirSync(logDir)) {
+    const zxid = zxidOfLogFile(name);
+    if (zxid !== undefined) logs.push({ file: join(logDir, name), zxid });
+  }
+  return logs.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
+}
+
+/** Loads the newest usable snapshot and replays the logs after it. */
+export function recover(dirs: DataDirs, log: Logger): Recovered {
+  const started = performance.now();
+  const snapshot = loadSnapshot(dirs.snapDir, log);
+  const tree = snapshot
+    ? DataTree.fromSnapshot({
+        zxid: snapshot.zxid,
+        sessions: snapshot.sessions,
+        nodes: snapshot.nodes,
+      })
+    : new DataTree();
+  const replayed = replayLogs(dirs.logDir, tree, log);
+  const ms = performance.now() - started;
+  return { tree, ...(snapshot && { snapshot: snapshot.file }), replayed, ms };
+}
+
+function loadSnapshot(
+  snapDir: string,
+  log: Logger,
+): (SnapshotContents & { file: string }) | undefined {
+  const snapshots = listSnapshots(snapDir);
+  for (const { file } of snapshots) {
+    if (!isValidSnapshotFile(file)) {
+      log.warn({ file }, "skipping an incomplete snapshot (no end seal); trying an older one");
+      continue;
+    }
+    try {
+      return { ...readSnapshotFile(file), file };
+    } catch (error) {
+      if (!(error instanceof SnapshotCorruptError)) throw error;
+      log.warn(
+        { file, reason: error.message },
+        "skipping an unreadable snapshot; trying an older one",
+      );
+    }
+  }
+  if (snapshots.length > 0) {
+    throw new RecoveryError(`no readable snapshot in ${snapDir} (${snapshots.length} tried)`);
+  }
+  return undefined;
+}
+
+/**
+ * The logs that can hold txns after `zxid` (Util.getLogFiles): the newest one starting at or
+ * before it, and every later one.
+ */
+function logsAfter(logDir: string, zxid: bigint): { file: string; zxid: bigint }[] {
+  const logs = listLogs(logDir);
+  let first = 0;
+  for (let i = 0; i < logs.length; i++) if ((logs[i]?.zxid ?? 0n) <= zxid) first = i;
+  return logs.slice(first);
+}
+
+function replayLogs(logDir: string, tree: DataTree, log: Logger): number {
+  const base = tree.lastProcessedZxid;
+  const logs = logsAfter(logDir, base);
+  let replayed = 0;
+  let expected = base + 1n;
+  tree.replaying = true;
+  try {
+    for (let i = 0; i < logs.length; i++) {
+      const { file } = logs[i] as { file: string };
+      const last = i === logs.length - 1;
+      const contents = readLog(file, last, log);
+      if (contents === undefined) continue;
+      for (const entry of contents.entries) {
+        const zxid = entry.header.zxid;
+        if (zxid < expected) continue; // already in the snapshot
+        if (zxid !== expected) {
+          throw new RecoveryError(
+            `${file}: txn 0x${zxid.toString(16)} at offset ${entry.offset} follows ` +
+              `0x${(expected - 1n).toString(16)}: the txns in between are missing`,
+          );
+        }
+        tree.apply(entry.header, entry.txn);
+        expected++;
+        replayed++;
+      }
+    }
+  } finally {
+    tree.replaying = false;
+  }
+  if (logs.length > 0 || replayed > 0) {
+    log.info(
+      { snapshotZxid: hex(base), lastZxid: hex(tree.lastProcessedZxid), replayed },
+      "replayed the txn log",
+    );
+  }
+  return replayed;
+}
+
+/** One log, its torn tail cut off if it is the last; undefined for an empty last file. */
+function readLog(file: string, last: boolean, log: Logger) {
+  if (last && statSync(file).size < FILE_HEADER_BYTES) {
+    // Created, then the crash came before its header reached the disk: nothing was in it.
+    log.warn({ file }, "removing a txn log with no complete header (a crash as it was created)");
+    unlinkSync(file);
+    return undefined;
+  }
+  let contents: ReturnType<typeof readTxnLog>;
+  try {
+    contents = readTxnLog(file);
+  } catch (error) {
+    if (error instanceof TxnLogCorruptError) throw new RecoveryError(error.message);
+    throw error;
+  }
+  if (contents.torn !== undefined) {
+    const { offset, reason } = contents.torn;
+    if (!last) {
+      throw new RecoveryError(
+        `${file}: corrupt transaction log at offset ${offset}: ${reason} (and later logs follow)`,
+      );
+    }
+    log.warn({ file, offset, reason }, "truncating a torn record at the end of the txn log");
+    truncateSync(file, offset);
+  }
+  return contents;
+}
