@@ -101,6 +101,7 @@ describe("optionsFromConfig", () => {
       tickTime: 2000,
       dataDir: "/tmp/zookeeper",
       clientPort: 2181,
+      autopurgePurgeIntervalHours: 1,
       fourLetterWordsWhitelist: ["ruok", "stat", "mntr"],
     });
   });
@@ -122,6 +123,13 @@ DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=
 znode.container.checkIntervalMs=100
 znode.container.maxPerMinute=600
 dataDir=/var/lib/zkts
+dataLogDir=/fast/zkts
+forceSync=no
+snapCount=5000
+zookeeper.snapSizeLimitInKb=1024
+preAllocSize=1024
+autopurge.snapRetainCount=5
+autopurge.purgeInterval=24
 `),
     );
     assert.deepEqual(options, {
@@ -139,6 +147,13 @@ dataDir=/var/lib/zkts
       containerCheckIntervalMs: 100,
       containerMaxPerMinute: 600,
       dataDir: "/var/lib/zkts",
+      dataLogDir: "/fast/zkts",
+      forceSync: false,
+      snapCount: 5000,
+      snapSizeLimitInKb: 1024,
+      preAllocSizeKb: 1024,
+      autopurgeSnapRetainCount: 5,
+      autopurgePurgeIntervalHours: 24,
     });
   });
 
@@ -225,6 +240,12 @@ describe("resolveOptions", () => {
       containerCheckIntervalMs: 60000,
       containerMaxPerMinute: 10000,
       sessionlessConnectionTimeoutMs: 10000,
+      forceSync: true,
+      snapCount: 100000,
+      snapSizeLimitInKb: 4194304,
+      preAllocSizeKb: 65536,
+      autopurgeSnapRetainCount: 3,
+      autopurgePurgeIntervalHours: 0,
     });
     assert.equal(DEFAULTS.tickTime, 3000);
   });
@@ -253,6 +274,21 @@ describe("resolveOptions", () => {
     const resolved = resolveOptions({ superDigest: "super:abc=", dataDir: "/d" });
     assert.equal(resolved.superDigest, "super:abc=");
     assert.equal(resolved.dataDir, "/d");
+  });
+
+  it('reads forceSync as ZooKeeper does (only "no" turns it off) and keeps 3 snapshots at least', () => {
+    const forceSync = (value: string) =>
+      optionsFromConfig(new Map([["forceSync", value]])).forceSync;
+    assert.equal(forceSync("no"), false);
+    assert.equal(forceSync("NO"), false);
+    assert.equal(forceSync("yes"), true);
+    assert.equal(forceSync("false"), true);
+    assert.equal(resolveOptions({ autopurgeSnapRetainCount: 1 }).autopurgeSnapRetainCount, 3);
+    assert.equal(
+      resolveOptions({ autopurgePurgeIntervalHours: -1 }).autopurgePurgeIntervalHours,
+      0,
+    );
+    refuses(() => resolveOptions({ snapCount: 1 }), /snapCount must be an integer >= 2/);
   });
 
   it("refuses a port out of range", () => {
