@@ -74,6 +74,7 @@ export function listLogs(logDir: string): { file: string; zxid: bigint }[] {
 /** Loads the newest usable snapshot and replays the logs after it. */
 export function recover(dirs: DataDirs, log: Logger): Recovered {
   const started = performance.now();
+  removeUnfinishedSnapshots(dirs.snapDir, log);
   const snapshot = loadSnapshot(dirs.snapDir, log);
   const tree = snapshot
     ? DataTree.fromSnapshot({
@@ -85,6 +86,15 @@ export function recover(dirs: DataDirs, log: Logger): Recovered {
   const replayed = replayLogs(dirs.logDir, tree, log);
   const ms = performance.now() - started;
   return { tree, ...(snapshot && { snapshot: snapshot.file }), replayed, ms };
+}
+
+/** A crash while a snapshot was written leaves its `.tmp`; it was never renamed, never used. */
+function removeUnfinishedSnapshots(snapDir: string, log: Logger): void {
+  for (const name of readdirSync(snapDir)) {
+    if (!/^snapshot\.[0-9a-fA-F]+\.tmp$/.test(name)) continue;
+    log.info({ file: join(snapDir, name) }, "removing an unfinished snapshot");
+    unlinkSync(join(snapDir, name));
+  }
 }
 
 function loadSnapshot(

@@ -125,6 +125,7 @@ export class ZooKeeperServer {
   private readonly early = new Map<ClientConnection, Reader[]>();
   /** Writes handed to the sink and not yet applied (globalOutstandingLimit counts these). */
   private inFlight = 0;
+  private throttledReaders: (() => void)[] = [];
 
   constructor(
     options: ResolvedServerOptions,
@@ -144,6 +145,30 @@ export class ZooKeeperServer {
   /** Writes not yet durable and applied. */
   get outstanding(): number {
     return this.inFlight;
+  }
+
+  /** globalOutstandingLimit writes are in flight: connections should stop reading. */
+  get saturated(): boolean {
+    return this.inFlight >= this.options.globalOutstandingLimit;
+  }
+
+  /** Runs `resume` once fewer than globalOutstandingLimit writes are in flight. */
+  whenUnsaturated(resume: () => void): void {
+    if (!this.saturated) {
+      queueMicrotask(resume);
+      return;
+    }
+    this.throttledReaders.push(resume);
+  }
+
+  private releaseThrottled(): void {
+    if (this.throttledReaders.length === 0 || this.saturated) return;
+    const readers = this.throttledReaders;
+    this.throttledReaders = [];
+    // After the current batch of applies: the replies go out first.
+    queueMicrotask(() => {
+      for (const resume of readers) resume();
+    });
   }
 
   get lastZxid(): bigint {
@@ -601,6 +626,7 @@ export class ZooKeeperServer {
       const result = this.tree.apply(header, txn);
       this.records.applied(header.zxid);
       applied(result);
+      this.releaseThrottled();
     });
   }
 

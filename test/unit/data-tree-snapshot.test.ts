@@ -51,6 +51,10 @@ function randomTxn(tree: DataTree, pick: (n: number) => number, zxid: bigint): [
   const path = paths[pick(paths.length)] as string;
   switch (pick(7)) {
     case 0: {
+      // Prep refuses children of ephemerals (a closed session would orphan them).
+      if ((tree.getNode(path)?.stat.ephemeralOwner ?? 0n) !== 0n) {
+        return [header(OpCode.error), { type: OpCode.error, err: -108 }];
+      }
       const owner =
         sessions.length > 0 && pick(2) === 0 ? (sessions[pick(sessions.length)] as bigint) : 0n;
       const name = `n${pick(50)}`;

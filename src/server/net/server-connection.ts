@@ -55,6 +55,8 @@ export class ServerConnection implements ClientConnection {
   private framesSent = 0;
   private closed = false;
   private paused = false;
+  /** Not reading because the server has globalOutstandingLimit writes in flight. */
+  private throttled = false;
   private readonly handshakeTimer: NodeJS.Timeout;
   /** Frames read but not handled yet (only while paused, or within one chunk). */
   private readonly unread: Buffer[] = [];
@@ -110,7 +112,19 @@ export class ServerConnection implements ClientConnection {
    * until the client has taken its replies.
    */
   private processUnread(): void {
-    while (this.next < this.unread.length && !this.paused && !this.closed) {
+    while (this.next < this.unread.length && !this.paused && !this.throttled && !this.closed) {
+      if (this.server.saturated && this.handshaken) {
+        // ZooKeeper's throttle: stop reading clients until the writes in flight drain.
+        this.throttled = true;
+        this.socket.pause();
+        this.server.whenUnsaturated(() => {
+          this.throttled = false;
+          if (this.closed) return;
+          if (!this.paused) this.socket.resume();
+          this.processUnread();
+        });
+        break;
+      }
       const frame = this.unread[this.next++] as Buffer;
       this.onFrame(frame);
       if (this.writer.length + this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
@@ -219,7 +233,7 @@ export class ServerConnection implements ClientConnection {
   private onDrain(): void {
     if (this.paused && !this.closed) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.throttled) this.socket.resume();
       this.processUnread();
     }
   }
