@@ -29,8 +29,10 @@ zoo.cfg (ZooKeeper's names and defaults), then from these flags, which override 
       --4lw-whitelist LIST        4lw.commands.whitelist, e.g. "ruok,stat" or "*" (srvr is on)
       --extended-types            extendedTypesEnabled=true (TTL nodes)
       --super-digest USER:DIGEST  DigestAuthenticationProvider.superDigest
-      --data-dir DIR              dataDir
-  -D, --set KEY=VALUE             any zoo.cfg setting by its ZooKeeper name (repeatable)
+      --data-dir DIR              dataDir: txn log and snapshots (none: memory only)
+      --data-log-dir DIR          dataLogDir: the txn log on its own disk (default dataDir)
+  -D, --set KEY=VALUE             any zoo.cfg setting by its ZooKeeper name (repeatable),
+                                  e.g. -D forceSync=no -D snapCount=10000
       --log-level LEVEL           debug, info (default), warn, error or silent; JSON on stderr
 
 Once it serves it prints "zkts server listening on <host>:<port>" and nothing else.`;
@@ -48,6 +50,7 @@ const FLAG_KEYS = [
   ["4lw-whitelist", "4lw.commands.whitelist"],
   ["super-digest", "superDigest"],
   ["data-dir", "dataDir"],
+  ["data-log-dir", "dataLogDir"],
 ] as const;
 
 const LOG_LEVELS: readonly Level[] = ["debug", "info", "warn", "error", "silent"];
@@ -142,6 +145,7 @@ function parseFlags(argv: readonly string[]) {
       "extended-types": { type: "boolean" },
       "super-digest": value,
       "data-dir": value,
+      "data-log-dir": value,
       set: { type: "string", short: "D", multiple: true },
       "log-level": value,
     },
