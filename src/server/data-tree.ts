@@ -10,6 +10,7 @@
 import type { ACL, Stat } from "../jute/records.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
+import { crc32 } from "../storage/crc32.js";
 import { byBucket, javaHashSetCloneOrder } from "./java-hash-order.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
@@ -49,6 +50,8 @@ export interface DataNode {
   childTable: number;
   /** getChildren's answer, kept until the children change (ordering them costs a sort). */
   childOrder: string[] | null;
+  /** Its share of the tree digest, as last added (see nodeDigest). */
+  digest: number;
 }
 
 /** The children of every leaf. Never add to it: createNode gives the parent its own Set first. */
@@ -109,6 +112,8 @@ export interface SnapshotNodeView {
 /** A point-in-time view of the tree for a snapshot; writes go on while it is walked. */
 export interface SnapshotView {
   readonly zxid: bigint;
+  /** The tree digest at `zxid`. */
+  readonly digest: bigint;
   readonly sessions: ReadonlyMap<bigint, number>;
   readonly acls: ReadonlyMap<bigint, readonly ACL[]>;
   /** Nodes parent first (ZooKeeper's pre-order), root as "/". */
@@ -134,6 +139,7 @@ export class DataTree {
   /** Live sessions and their timeouts, as the applied txns left them (sessionsWithTimeouts). */
   readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0n;
+  private digestSum = 0n;
   /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
   private frozen: Map<string, FrozenNode> | undefined;
 
@@ -145,6 +151,7 @@ export class DataTree {
       children: new Set(children),
       childTable: children.length > 0 ? 8 : 0,
       childOrder: null,
+      digest: 0,
     });
     this.nodes.set("/", node(["zookeeper"]));
     this.nodes.set("/zookeeper", node(["quota", "config"]));
@@ -154,6 +161,24 @@ export class DataTree {
     const config = node([], READ_ACL);
     config.stat.aversion = -1;
     this.nodes.set("/zookeeper/config", config);
+    for (const [path, node] of this.nodes) this.addDigest(path, node);
+  }
+
+  /**
+   * ZooKeeper's tree digest (DataTree.getTreeDigest): the sum of every node's digest, a Java
+   * long. Snapshots carry it, so a server loading one can check the tree it rebuilt.
+   */
+  get digest(): bigint {
+    return BigInt.asIntN(64, this.digestSum);
+  }
+
+  private addDigest(path: string, node: DataNode): void {
+    node.digest = nodeDigest(path, node);
+    this.digestSum += BigInt(node.digest);
+  }
+
+  private removeDigest(node: DataNode): void {
+    this.digestSum -= BigInt(node.digest);
   }
 
   get nodeCount(): number {
@@ -435,8 +460,10 @@ export class DataTree {
     this.preserve(parentPath, parent);
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
+      this.removeDigest(parent);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = header.zxid;
+      this.addDigest(parentPath, parent);
     }
     const { zxid, time } = header;
     const node: DataNode = {
@@ -456,7 +483,9 @@ export class DataTree {
       children: NO_CHILDREN,
       childTable: 0,
       childOrder: null,
+      digest: 0,
     };
+    this.addDigest(path, node);
     if (parent.children === NO_CHILDREN) {
       parent.children = new Set();
       parent.childTable = 8;
@@ -497,10 +526,15 @@ export class DataTree {
     this.preserve(path, node);
     this.preserve(parentPath, parent);
     this.nodes.delete(path);
+    this.removeDigest(node);
     parent.children.delete(path.slice(path.lastIndexOf("/") + 1));
     parent.childOrder = null;
     // Only move pzxid forward: a later create may already have set a higher one.
-    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    if (zxid > parent.stat.pzxid) {
+      this.removeDigest(parent);
+      parent.stat.pzxid = zxid;
+      this.addDigest(parentPath, parent);
+    }
     const owner = node.stat.ephemeralOwner;
     const kind = ephemeralKind(owner);
     if (kind === "container") this.containers.delete(path);
@@ -519,10 +553,12 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(path, node);
+    this.removeDigest(node);
     node.data = data;
     node.stat.version = version;
     node.stat.mtime = header.time;
     node.stat.mzxid = header.zxid;
+    this.addDigest(path, node);
     this.dataWatches.trigger(path, "NodeDataChanged", node.acl);
     return this.statOf(node);
   }
@@ -531,8 +567,10 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(path, node);
+    this.removeDigest(node);
     node.acl = this.intern(acl);
     node.stat.aversion = version;
+    this.addDigest(path, node);
     return this.statOf(node);
   }
 
@@ -554,8 +592,10 @@ export class DataTree {
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
       this.preserve(parentPath, parent);
+      this.removeDigest(parent);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
+      this.addDigest(parentPath, parent);
     }
   }
 
@@ -614,6 +654,7 @@ export class DataTree {
     }
     return {
       zxid: this.lastProcessedZxid,
+      digest: this.digest,
       sessions: new Map(this.sessions),
       acls,
       nodes: nodes(),
@@ -640,6 +681,7 @@ export class DataTree {
   }): DataTree {
     const tree = new DataTree();
     tree.nodes.clear();
+    tree.digestSum = 0n;
     for (const { path, data, acl, stat } of snapshot.nodes) {
       const node: DataNode = {
         data,
@@ -648,7 +690,9 @@ export class DataTree {
         children: NO_CHILDREN,
         childTable: 0,
         childOrder: null,
+        digest: 0,
       };
+      tree.addDigest(path, node);
       if (path !== "/") {
         const parentPath = parentOf(path) ?? "/";
         const parent = tree.nodes.get(parentPath);
@@ -698,6 +742,35 @@ export class DataTree {
       }
     }
   }
+}
+
+/** DigestCalculator's layout of the Stat fields it covers: 6 longs and 3 ints. */
+const digestStat = Buffer.alloc(60);
+
+/**
+ * ZooKeeper's per-node digest (DigestCalculator, version 2): CRC-32 of the path ("" for the
+ * root), the data, then czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion and
+ * ephemeralOwner big-endian. Nodes under /zookeeper/ count 0, as there.
+ */
+export function nodeDigest(
+  path: string,
+  node: { data: Buffer | null; stat: StatPersisted },
+): number {
+  if (path.startsWith("/zookeeper/")) return 0;
+  const s = node.stat;
+  const b = digestStat;
+  b.writeBigInt64BE(s.czxid, 0);
+  b.writeBigInt64BE(s.mzxid, 8);
+  b.writeBigInt64BE(s.pzxid, 16);
+  b.writeBigInt64BE(s.ctime, 24);
+  b.writeBigInt64BE(s.mtime, 32);
+  b.writeInt32BE(s.version, 40);
+  b.writeInt32BE(s.cversion, 44);
+  b.writeInt32BE(s.aversion, 48);
+  b.writeBigInt64BE(s.ephemeralOwner, 52);
+  let crc = crc32(Buffer.from(path === "/" ? "" : path, "utf8"));
+  if (node.data !== null) crc = crc32(node.data, crc);
+  return crc32(b, crc);
 }
 
 export function childPath(parent: string, child: string): string {

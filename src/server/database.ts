@@ -11,7 +11,7 @@
  */
 import { randomInt } from "node:crypto";
 import { GroupCommitLog } from "../storage/group-commit.js";
-import { encodeSnapshot, writeSnapshotFile } from "../storage/snapshot.js";
+import { DIGEST_VERSION, encodeSnapshot, writeSnapshotFile } from "../storage/snapshot.js";
 import type { ResolvedServerOptions } from "./config.js";
 import type { DataTree } from "./data-tree.js";
 import type { Logger } from "./logger.js";
@@ -155,6 +155,7 @@ export class ZKDatabase implements TxnSink {
         sessions: view.sessions,
         acls: view.acls,
         nodes: view.nodes,
+        digest: { zxid: view.zxid, version: DIGEST_VERSION, digest: view.digest },
       });
       const file = await writeSnapshotFile(this.dirs.snapDir, view.zxid, chunks);
       const ms = performance.now() - started;

@@ -13,6 +13,7 @@
 import { mkdirSync, readdirSync, statSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import {
+  DIGEST_VERSION,
   isValidSnapshotFile,
   listSnapshots,
   readSnapshotFile,
@@ -83,7 +84,8 @@ export function recover(dirs: DataDirs, log: Logger): Recovered {
         nodes: snapshot.nodes,
       })
     : new DataTree();
-  const replayed = replayLogs(dirs.logDir, tree, log);
+  const check = digestCheck(snapshot, tree, log);
+  const replayed = replayLogs(dirs.logDir, tree, log, check);
   const ms = performance.now() - started;
   return { tree, ...(snapshot && { snapshot: snapshot.file }), replayed, ms };
 }
@@ -134,7 +136,42 @@ function logsAfter(logDir: string, zxid: bigint): { file: string; zxid: bigint }
   return logs.slice(first);
 }
 
-function replayLogs(logDir: string, tree: DataTree, log: Logger): number {
+/**
+ * The digest a snapshot carries is the tree's at its zxid (for ZooKeeper's fuzzy snapshots, a
+ * zxid the replay reaches later): once the tree is there, the two must agree, or the snapshot
+ * and the log do not describe the same tree. ZooKeeper logs a mismatch and goes on; so do we.
+ * Returns the check to run after each replayed txn (and runs it now if it is due already).
+ */
+function digestCheck(
+  snapshot: SnapshotContents | undefined,
+  tree: DataTree,
+  log: Logger,
+): (zxid: bigint) => void {
+  const expected = snapshot?.digest;
+  if (expected === undefined || expected.zxid <= 0n || expected.version !== DIGEST_VERSION) {
+    return () => {};
+  }
+  let done = false;
+  const check = (zxid: bigint) => {
+    if (done || zxid !== expected.zxid) return;
+    done = true;
+    if (tree.digest !== expected.digest) {
+      log.warn(
+        { zxid: hex(zxid), expected: expected.digest.toString(), actual: tree.digest.toString() },
+        "digest mismatch: the tree loaded is not the tree the snapshot was taken of",
+      );
+    }
+  };
+  check(tree.lastProcessedZxid);
+  return check;
+}
+
+function replayLogs(
+  logDir: string,
+  tree: DataTree,
+  log: Logger,
+  afterTxn: (zxid: bigint) => void,
+): number {
   const base = tree.lastProcessedZxid;
   const logs = logsAfter(logDir, base);
   let replayed = 0;
@@ -156,6 +193,7 @@ function replayLogs(logDir: string, tree: DataTree, log: Logger): number {
           );
         }
         tree.apply(entry.header, entry.txn);
+        afterTxn(zxid);
         expected++;
         replayed++;
       }

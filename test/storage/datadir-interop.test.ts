@@ -193,7 +193,9 @@ function assertSnapshotsAndLogTail(dataDir: string, last: bigint): void {
 function zooKeeperComplaints(logFile: string): { fatal: string[]; exceptions: string[] } {
   const lines = readFileSync(logFile, "utf8").split("\n");
   return {
-    fatal: lines.filter((line) => /digest.*mismatch|mismatch.*digest|CRC|corrupt/i.test(line)),
+    fatal: lines.filter((line) =>
+      /digest.*mismatch|mismatch.*digest|not matching|CRC|corrupt/i.test(line),
+    ),
     // For the record; a known one is benign: an NPE in removeCnxn when the harness's `srvr`
     // probe closes before the database is loaded (it happens on an empty dataDir too).
     exceptions: lines.filter((line) => /Exception|digest/i.test(line)),
@@ -258,6 +260,8 @@ async function zktsToZooKeeper(t: TestContext, ending: "stop" | "kill"): Promise
 
     await assertCountersGoOn(reader, expected, last);
 
+    // ZooKeeper checks the tree it loaded against our snapshot's digest, and counts mismatches.
+    assert.match(await zookeeper.fourLetterWord("mntr"), /zk_digest_mismatches_count\s+0\n/);
     const { fatal, exceptions } = zooKeeperComplaints(zookeeper.logFile);
     for (const line of exceptions) t.diagnostic(`ZooKeeper logged: ${line}`);
     assert.deepEqual(fatal, [], "ZooKeeper complained about what it loaded");
@@ -330,9 +334,11 @@ async function zooKeeperToZkts(t: TestContext, ending: "stop" | "kill"): Promise
     const kept = await reader.exists(`${ROOT}/eph-resumed`);
     assert.equal(kept?.ephemeralOwner, resumed.sessionId);
     assert.equal(resuming.state, "connected");
-    // zkts's warnings and errors while it loaded ZooKeeper's files, for the record.
+    // zkts's warnings and errors while it loaded ZooKeeper's files, for the record; a digest
+    // mismatch means the tree zkts rebuilt is not the one ZooKeeper's snapshot digest describes.
     for (const line of readFileSync(zkts.logFile, "utf8").split("\n")) {
       if (/"level":(40|50|60)/.test(line)) t.diagnostic(`zkts logged: ${line}`);
+      assert.doesNotMatch(line, /digest mismatch/, "zkts's tree digest differs from ZooKeeper's");
     }
   } finally {
     await closeQuietly(...clients);
