@@ -1,0 +1,73 @@
+/**
+ * What peers say to each other. Two channels, as in ZooKeeper: election notifications (any
+ * peer to any peer; losing, repeating or reordering them is harmless) and the quorum channel
+ * between a leader and each learner, which must be FIFO and reliable while it lasts (TCP): the
+ * shell (or the simulator) turns any loss on it into `disconnected` on both ends.
+ *
+ * The quorum messages keep ZooKeeper's names (QuorumPacket types) and order: FOLLOWERINFO,
+ * LEADERINFO, ACKEPOCH, then DIFF / TRUNC / SNAP, NEWLEADER, ACK, UPTODATE, then PROPOSAL, ACK,
+ * COMMIT (INFORM for observers) and PING.
+ */
+import type { Entry, HistorySummary } from "./log.js";
+
+export type PeerState = "LOOKING" | "FOLLOWING" | "LEADING" | "OBSERVING";
+
+/** A vote: who should lead, judged by (epoch, zxid, id) of its history. */
+export interface Vote {
+  readonly leader: number;
+  readonly zxid: bigint;
+  readonly peerEpoch: bigint;
+}
+
+export interface Notification {
+  readonly type: "NOTIFICATION";
+  readonly vote: Vote;
+  /** The sender's election round (FastLeaderElection's logicalclock). */
+  readonly electionEpoch: bigint;
+  readonly state: PeerState;
+}
+
+export type QuorumMessage<P = unknown> =
+  | {
+      readonly type: "FOLLOWERINFO";
+      readonly acceptedEpoch: bigint;
+      readonly summary: HistorySummary;
+      readonly observer: boolean;
+    }
+  | { readonly type: "LEADERINFO"; readonly epoch: bigint }
+  | {
+      readonly type: "ACKEPOCH";
+      readonly currentEpoch: bigint;
+      readonly lastZxid: bigint;
+      readonly summary: HistorySummary;
+    }
+  /** Sync: keep the history up to `truncateTo`, then append `entries` (DIFF / TRUNC / SNAP). */
+  | {
+      readonly type: "SYNC";
+      readonly mode: "DIFF" | "TRUNC" | "SNAP";
+      readonly truncateTo: bigint;
+      readonly entries: readonly Entry<P>[];
+    }
+  | { readonly type: "NEWLEADER"; readonly epoch: bigint }
+  | { readonly type: "ACK"; readonly zxid: bigint }
+  /** The learner may serve: everything up to `committed` is committed. */
+  | { readonly type: "UPTODATE"; readonly committed: bigint }
+  | { readonly type: "PROPOSAL"; readonly entry: Entry<P> }
+  | { readonly type: "COMMIT"; readonly zxid: bigint }
+  /** Observers get committed txns only. */
+  | { readonly type: "INFORM"; readonly entry: Entry<P> }
+  | { readonly type: "PING" }
+  | { readonly type: "PONG" };
+
+export type Message<P = unknown> = Notification | QuorumMessage<P>;
+
+export function isNotification(message: Message): message is Notification {
+  return message.type === "NOTIFICATION";
+}
+
+/** FastLeaderElection.totalOrderPredicate: a higher epoch, then zxid, then server id wins. */
+export function betterVote(a: Vote, b: Vote): boolean {
+  if (a.peerEpoch !== b.peerEpoch) return a.peerEpoch > b.peerEpoch;
+  if (a.zxid !== b.zxid) return a.zxid > b.zxid;
+  return a.leader > b.leader;
+}

@@ -1,0 +1,49 @@
+/**
+ * What a peer asks its shell to do, etcd-raft style: the shell makes `acceptedEpoch`,
+ * `currentEpoch`, `truncateTo` and `append` durable first, then drops the links in
+ * `disconnect`, then sends `messages`, then applies `commit` to the state machine (in order).
+ * A peer never sends a message that depends on state it has not asked to persist in the same
+ * or an earlier Ready, so a crash can only lose what nobody was told.
+ */
+import type { Entry } from "./log.js";
+import type { Message, PeerState } from "./messages.js";
+
+export interface Outgoing<P> {
+  readonly to: number;
+  readonly message: Message<P>;
+}
+
+export interface Ready<P> {
+  acceptedEpoch?: bigint;
+  currentEpoch?: bigint;
+  /** Cut the durable history after this zxid (before `append`). */
+  truncateTo?: bigint;
+  append: Entry<P>[];
+  /** Quorum links to close (learners of a leader that stepped down, a follower's leader). */
+  disconnect: number[];
+  messages: Outgoing<P>[];
+  /** Newly committed entries, in zxid order. */
+  commit: Entry<P>[];
+  /** Set when the role changed: the new state, leader and (for a leader) epoch. */
+  role?: { state: PeerState; leader: number | undefined; epoch: bigint };
+  /** A leader that has a quorum synced: it can take proposals now. */
+  established?: bigint;
+}
+
+export function emptyReady<P>(): Ready<P> {
+  return { append: [], disconnect: [], messages: [], commit: [] };
+}
+
+export function isEmpty(ready: Ready<unknown>): boolean {
+  return (
+    ready.acceptedEpoch === undefined &&
+    ready.currentEpoch === undefined &&
+    ready.truncateTo === undefined &&
+    ready.append.length === 0 &&
+    ready.disconnect.length === 0 &&
+    ready.messages.length === 0 &&
+    ready.commit.length === 0 &&
+    ready.role === undefined &&
+    ready.established === undefined
+  );
+}
