@@ -13,7 +13,7 @@
  */
 import type { Entry } from "../zab/log.js";
 import type { Message } from "../zab/messages.js";
-import { ZabPeer, type ZabConfig } from "../zab/peer.js";
+import { type ZabConfig, ZabPeer } from "../zab/peer.js";
 import type { Ready } from "../zab/ready.js";
 import { Rng } from "./rng.js";
 
@@ -47,7 +47,7 @@ export const NO_FAULTS: Faults = {
   slowSync: 0,
 };
 
-interface SimPeer {
+export interface SimPeer {
   readonly id: number;
   peer: ZabPeer<string> | undefined;
   durable: { acceptedEpoch: bigint; currentEpoch: bigint; history: Entry<string>[] };
@@ -84,15 +84,28 @@ export class ZabCluster {
   private proposals = 0;
   readonly trace: string[] = [];
 
-  constructor(seed: number, voters: number, observers: number, faults: Faults) {
+  /**
+   * `initial` gives peers a durable state to start from (a history left by earlier epochs);
+   * `down` starts those peers crashed (boot them with `restartPeer`).
+   */
+  constructor(
+    seed: number,
+    voters: number,
+    observers: number,
+    faults: Faults,
+    initial: ReadonlyMap<number, SimPeer["durable"]> = new Map(),
+    down: ReadonlySet<number> = new Set(),
+  ) {
     this.rng = new Rng(seed);
     this.faults = faults;
     const ids = Array.from({ length: voters + observers }, (_, i) => i + 1);
     this.config = {
       voters: ids.slice(0, voters),
       observers: ids.slice(voters),
-      initLimit: 10,
-      syncLimit: 5,
+      // As in a real deployment, the limits leave room for many round trips: a tick here is
+      // ZooKeeper's tickTime, a message's delay a fraction of it.
+      initLimit: 20 + 8 * faults.maxDelay,
+      syncLimit: 10 + 4 * faults.maxDelay,
       finalizeWait: 2,
       notificationInterval: 4,
     };
@@ -100,12 +113,14 @@ export class ZabCluster {
       const peer: SimPeer = {
         id,
         peer: undefined,
-        durable: { acceptedEpoch: 0n, currentEpoch: 0n, history: [] },
+        durable: structuredClone(
+          initial.get(id) ?? { acceptedEpoch: 0n, currentEpoch: 0n, history: [] },
+        ),
         applied: [],
         pending: [],
       };
       this.peers.set(id, peer);
-      this.boot(peer);
+      if (!down.has(id)) this.boot(peer);
     }
   }
 
@@ -113,7 +128,9 @@ export class ZabCluster {
     sim.applied = [];
     sim.pending = [];
     sim.peer = new ZabPeer({ ...this.config, id: sim.id }, { ...sim.durable, committed: 0n });
-    this.log(`${sim.id} boots: epoch ${sim.durable.currentEpoch}, ${sim.durable.history.length} txns`);
+    this.log(
+      `${sim.id} boots: epoch ${sim.durable.currentEpoch}, ${sim.durable.history.length} txns`,
+    );
     this.drain(sim);
   }
 
@@ -137,6 +154,26 @@ export class ZabCluster {
     for (const sim of this.peers.values()) {
       if (sim.peer !== undefined && !this.rng.chance(this.faults.slowSync)) this.sync(sim);
     }
+  }
+
+  /** Crashes a peer now (a scripted crash): its unsynced Readies are lost. */
+  crashPeer(id: number): void {
+    const sim = this.peers.get(id) as SimPeer;
+    if (sim.peer !== undefined) this.crash(sim);
+  }
+
+  /** Boots a peer that is down (a scripted restart). */
+  restartPeer(id: number): void {
+    const sim = this.peers.get(id) as SimPeer;
+    if (sim.peer === undefined) this.boot(sim);
+  }
+
+  /** The serving leader's id, if there is one. */
+  servingLeader(): number | undefined {
+    for (const sim of this.peers.values()) {
+      if (sim.peer?.state === "LEADING" && sim.peer.serving) return sim.id;
+    }
+    return undefined;
   }
 
   /** Proposes on the serving leader, if there is one. */
@@ -217,7 +254,9 @@ export class ZabCluster {
       for (const { to, message } of ready.messages) this.send(sim.id, to, message);
       for (const entry of ready.commit) this.apply(sim, entry);
       if (ready.role) {
-        this.log(`${sim.id} is ${ready.role.state} (leader ${ready.role.leader}, epoch ${ready.role.epoch})`);
+        this.log(
+          `${sim.id} is ${ready.role.state} (leader ${ready.role.leader}, epoch ${ready.role.epoch})`,
+        );
       }
     }
   }

@@ -76,6 +76,8 @@ export class Election<P> {
     if (n.electionEpoch === this.round && !core.isObserver) {
       this.received.set(from, n.vote);
       if (this.backed(n.vote) && this.leaderConfirmed(n.vote.leader, this.round)) {
+        // Our vote is what we tell peers that look later: it must name the leader we follow.
+        this.vote = n.vote;
         return { leader: n.vote.leader };
       }
     }

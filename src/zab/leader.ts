@@ -54,11 +54,7 @@ export class LeaderRole<P> {
     if (learner) learner.lastHeard = this.core.now;
     switch (message.type) {
       case "FOLLOWERINFO":
-        if (
-          this.epoch !== undefined &&
-          !message.observer &&
-          message.acceptedEpoch > this.epoch
-        ) {
+        if (this.epoch !== undefined && !message.observer && message.acceptedEpoch > this.epoch) {
           // A voter promised a later epoch (to a leader that failed): it can never join ours.
           // ZooKeeper leaves it out until the next election; we hold that election now, so the
           // ensemble gets its full strength back.

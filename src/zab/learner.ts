@@ -41,7 +41,16 @@ export class LearnerRole<P> {
   /** Handles the leader's message; false if this learner must go back to looking. */
   receive(from: number, message: QuorumMessage<P>): boolean {
     if (from !== this.leader) return true;
-    this.lastHeard = this.core.now;
+    switch (message.type) {
+      case "FOLLOWERINFO":
+      case "ACKEPOCH":
+      case "ACK":
+      case "PONG":
+        // Our "leader" is a learner too, following us or someone else: look again.
+        return false;
+      default:
+        this.lastHeard = this.core.now;
+    }
     switch (message.type) {
       case "LEADERINFO":
         return this.leaderInfo(message.epoch);
@@ -57,9 +66,7 @@ export class LearnerRole<P> {
       case "UPTODATE":
         if (this.stage !== "sync") return false;
         this.stage = "broadcast";
-        this.commit(
-          message.committed > this.pendingCommit ? message.committed : this.pendingCommit,
-        );
+        this.commit(maxZxid(message.committed, this.pendingCommit));
         return true;
       case "INFORM":
         return this.inform(message.entry);
