@@ -50,7 +50,13 @@ export const NO_FAULTS: Faults = {
 export interface SimPeer {
   readonly id: number;
   peer: ZabPeer<string> | undefined;
-  durable: { acceptedEpoch: bigint; currentEpoch: bigint; history: Entry<string>[] };
+  durable: {
+    acceptedEpoch: bigint;
+    currentEpoch: bigint;
+    history: Entry<string>[];
+    /** The state machine as last saved: the txns applied up to a point (a snapshot). */
+    snapshot?: { zxid: bigint; applied: Entry<string>[] };
+  };
   applied: Entry<string>[];
   pending: Ready<string>[];
 }
@@ -82,6 +88,8 @@ export class ZabCluster {
   readonly committed: Entry<string>[] = [];
   readonly leaders = new Map<bigint, number>();
   private proposals = 0;
+  /** SNAP syncs seen (so a test can tell the path was taken). */
+  snapshotsInstalled = 0;
   readonly trace: string[] = [];
 
   /**
@@ -108,6 +116,8 @@ export class ZabCluster {
       syncLimit: 10 + 4 * faults.maxDelay,
       finalizeWait: 2,
       notificationInterval: 4,
+      // Small, so that learners that fall behind are synced by SNAP too.
+      retainCommitted: 16,
     };
     for (const id of ids) {
       const peer: SimPeer = {
@@ -125,9 +135,14 @@ export class ZabCluster {
   }
 
   private boot(sim: SimPeer): void {
-    sim.applied = [];
+    const saved = sim.durable.snapshot ?? { zxid: 0n, applied: [] };
+    sim.applied = [...saved.applied];
     sim.pending = [];
-    sim.peer = new ZabPeer({ ...this.config, id: sim.id }, { ...sim.durable, committed: 0n });
+    const snapshot = () => ({ zxid: sim.applied.at(-1)?.zxid ?? 0n, data: [...sim.applied] });
+    sim.peer = new ZabPeer(
+      { ...this.config, id: sim.id, snapshot },
+      { ...sim.durable, committed: saved.zxid },
+    );
     this.log(
       `${sim.id} boots: epoch ${sim.durable.currentEpoch}, ${sim.durable.history.length} txns`,
     );
@@ -243,6 +258,7 @@ export class ZabCluster {
     sim.pending = [];
     for (const ready of readies) {
       const d = sim.durable;
+      if (ready.snapshot !== undefined) this.installSnapshot(sim, ready.snapshot);
       if (ready.acceptedEpoch !== undefined) d.acceptedEpoch = ready.acceptedEpoch;
       if (ready.currentEpoch !== undefined) d.currentEpoch = ready.currentEpoch;
       if (ready.truncateTo !== undefined) {
@@ -253,12 +269,30 @@ export class ZabCluster {
       for (const peer of ready.disconnect) this.resetLink(sim.id, peer);
       for (const { to, message } of ready.messages) this.send(sim.id, to, message);
       for (const entry of ready.commit) this.apply(sim, entry);
+      // Now and then a peer saves its state machine and drops the log before it (purge).
+      if (this.rng.chance(0.05)) this.saveSnapshot(sim);
       if (ready.role) {
         this.log(
           `${sim.id} is ${ready.role.state} (leader ${ready.role.leader}, epoch ${ready.role.epoch})`,
         );
       }
     }
+  }
+
+  private installSnapshot(sim: SimPeer, snapshot: { zxid: bigint; data: unknown }): void {
+    const applied = snapshot.data as Entry<string>[];
+    this.log(`${sim.id} installs a snapshot at 0x${snapshot.zxid.toString(16)}`);
+    this.snapshotsInstalled++;
+    sim.applied = [];
+    for (const entry of applied) this.apply(sim, entry);
+    sim.durable.history = [];
+    sim.durable.snapshot = { zxid: snapshot.zxid, applied: [...applied] };
+  }
+
+  private saveSnapshot(sim: SimPeer): void {
+    const zxid = sim.applied.at(-1)?.zxid ?? 0n;
+    sim.durable.snapshot = { zxid, applied: [...sim.applied] };
+    sim.durable.history = sim.durable.history.filter((e) => e.zxid > zxid);
   }
 
   private send(from: number, to: number, message: Message<string>): void {

@@ -4,7 +4,7 @@
  * Every change to durable state goes through here, so it always lands in the Ready.
  */
 import { type Entry, History } from "./log.js";
-import type { Message } from "./messages.js";
+import type { Message, Snapshot } from "./messages.js";
 import { emptyReady, type Ready } from "./ready.js";
 import { minZxid } from "./zxid.js";
 
@@ -21,6 +21,13 @@ export interface ZabConfig {
   readonly finalizeWait: number;
   /** Ticks between repeats of this peer's vote while it looks for a leader. */
   readonly notificationInterval: number;
+  /**
+   * Committed txns kept in memory to sync learners by DIFF (ZooKeeper keeps 500,
+   * zookeeper.commitLogCount); a learner further behind gets a snapshot. Default: all.
+   */
+  readonly retainCommitted?: number;
+  /** The state machine as applied so far, for SNAP: its zxid and opaque contents. */
+  readonly snapshot?: () => Snapshot;
 }
 
 /** What a peer remembers across restarts (ZooKeeper's acceptedEpoch, currentEpoch, txn log). */
@@ -46,7 +53,7 @@ export class PeerCore<P> {
 
   constructor(config: ZabConfig, durable: DurableState<P>) {
     this.config = config;
-    this.history = new History(durable.history);
+    this.history = new History(durable.history, durable.committed);
     this.acceptedEpoch = durable.acceptedEpoch;
     this.currentEpoch = durable.currentEpoch;
     this.committed = durable.committed;
@@ -110,6 +117,26 @@ export class PeerCore<P> {
       this.ready.commit.push(entry);
     }
     this.committed = upTo;
+    this.compact();
+  }
+
+  /** Keeps at most retainCommitted committed txns in memory. */
+  private compact(): void {
+    const retain = this.config.retainCommitted;
+    if (retain === undefined) return;
+    const committed = this.history.all().filter((e) => e.zxid <= this.committed);
+    const drop = committed.length - retain;
+    if (drop > 0) this.history.compact((committed[drop - 1] as { zxid: bigint }).zxid);
+  }
+
+  /** SNAP: the leader's state machine replaces ours, and our history starts after it. */
+  installSnapshot(snapshot: Snapshot): void {
+    this.history.reset(snapshot.zxid);
+    this.committed = snapshot.zxid;
+    this.ready.snapshot = snapshot;
+    this.ready.append = [];
+    this.ready.commit = [];
+    this.ready.truncateTo = undefined;
   }
 
   disconnect(peer: number): void {

@@ -15,7 +15,7 @@
  * initLimit) steps down.
  */
 import type { PeerCore } from "./core.js";
-import { commonPoint, type HistorySummary } from "./log.js";
+import { commonPointFrom, type HistorySummary } from "./log.js";
 import type { QuorumMessage } from "./messages.js";
 import { makeZxid } from "./zxid.js";
 
@@ -24,6 +24,7 @@ interface LearnerHandle {
   readonly observer: boolean;
   acceptedEpoch: bigint;
   summary: HistorySummary;
+  base: bigint;
   stage: "info" | "epoch-acked" | "syncing" | "synced";
   /** Highest zxid it has acked (after its NEWLEADER ack). */
   acked: bigint;
@@ -60,7 +61,7 @@ export class LeaderRole<P> {
           // ensemble gets its full strength back.
           return false;
         }
-        this.followerInfo(from, message.acceptedEpoch, message.summary, message.observer);
+        this.followerInfo(from, message);
         return true;
       case "ACKEPOCH":
         return learner ? this.ackEpoch(learner, message) : true;
@@ -74,10 +75,9 @@ export class LeaderRole<P> {
 
   private followerInfo(
     id: number,
-    acceptedEpoch: bigint,
-    summary: HistorySummary,
-    observer: boolean,
+    info: Extract<QuorumMessage<P>, { type: "FOLLOWERINFO" }>,
   ): void {
+    const { acceptedEpoch, summary, base, observer } = info;
     const known = this.learners.get(id);
     // A repeat (the learner sends it until LEADERINFO arrives); a new link starts afresh.
     if (known !== undefined && known.stage !== "info") return;
@@ -86,6 +86,7 @@ export class LeaderRole<P> {
       observer,
       acceptedEpoch,
       summary,
+      base,
       stage: "info",
       acked: 0n,
       informed: 0n,
@@ -123,6 +124,7 @@ export class LeaderRole<P> {
       return false;
     }
     learner.summary = message.summary;
+    learner.base = message.base;
     learner.stage = "epoch-acked";
     if (!this.epochAcked) {
       const acked = [...this.learners.values()].filter((l) => !l.observer && l.stage !== "info");
@@ -136,23 +138,47 @@ export class LeaderRole<P> {
     return true;
   }
 
-  /** DIFF from the last zxid we share (TRUNC first if it holds txns we lack), then NEWLEADER. */
+  /**
+   * DIFF from the last zxid we share (TRUNC first if it holds txns we lack), or SNAP if it is
+   * behind what we keep in memory; then NEWLEADER.
+   */
   private sync(learner: LearnerHandle): void {
     const { core } = this;
-    const common = commonPoint(core.history.summary(), learner.summary);
-    const learnerLast = learner.summary.at(-1)?.[1] ?? 0n;
+    const common = commonPointFrom(
+      { summary: core.history.summary(), base: core.history.base },
+      { summary: learner.summary, base: learner.base },
+    );
     // Observers get only what is committed; the rest reaches them as INFORM.
     const upTo = learner.observer ? core.committed : core.history.lastZxid;
-    const entries = core.history.after(common).filter((e) => e.zxid <= upTo);
-    core.send(learner.id, {
-      type: "SYNC",
-      mode: common === learnerLast ? "DIFF" : "TRUNC",
-      truncateTo: common,
-      entries,
-    });
+    if (common === undefined) {
+      const snapshot = this.snapshot();
+      const entries = core.history.after(snapshot.zxid).filter((e) => e.zxid <= upTo);
+      core.send(learner.id, { type: "SYNC", mode: "SNAP", truncateTo: 0n, snapshot, entries });
+      learner.informed = entries.at(-1)?.zxid ?? snapshot.zxid;
+    } else {
+      const entries = core.history.after(common).filter((e) => e.zxid <= upTo);
+      const learnerLast = learner.summary.at(-1)?.[1] ?? learner.base;
+      const mode = common === learnerLast ? "DIFF" : "TRUNC";
+      core.send(learner.id, { type: "SYNC", mode, truncateTo: common, entries });
+      learner.informed = entries.at(-1)?.zxid ?? common;
+    }
     core.send(learner.id, { type: "NEWLEADER", epoch: this.epoch as bigint });
     learner.stage = "syncing";
-    learner.informed = entries.at(-1)?.zxid ?? common;
+  }
+
+  /** The state machine, which must reach at least as far as the history we keep. */
+  private snapshot() {
+    const { core } = this;
+    const provide = core.config.snapshot;
+    if (provide === undefined) throw new Error("a learner needs a snapshot, and none is provided");
+    const snapshot = provide();
+    if (snapshot.zxid < core.history.base || snapshot.zxid > core.committed) {
+      throw new Error(
+        `snapshot at 0x${snapshot.zxid.toString(16)} is outside the committed history ` +
+          `kept (0x${core.history.base.toString(16)}..0x${core.committed.toString(16)})`,
+      );
+    }
+    return snapshot;
   }
 
   private ack(learner: LearnerHandle, zxid: bigint): void {

@@ -34,6 +34,7 @@ export class LearnerRole<P> {
       type: "FOLLOWERINFO",
       acceptedEpoch: core.acceptedEpoch,
       summary: core.history.summary(),
+      base: core.history.base,
       observer: core.isObserver,
     });
   }
@@ -91,6 +92,7 @@ export class LearnerRole<P> {
       currentEpoch: core.currentEpoch,
       lastZxid: core.history.lastZxid,
       summary: core.history.summary(),
+      base: core.history.base,
     });
     return true;
   }
@@ -98,7 +100,12 @@ export class LearnerRole<P> {
   private sync(message: Extract<QuorumMessage<P>, { type: "SYNC" }>): boolean {
     const { core } = this;
     if (this.stage !== "sync") return false;
-    core.truncate(message.truncateTo);
+    if (message.mode === "SNAP") {
+      if (message.snapshot === undefined) return false;
+      core.installSnapshot(message.snapshot);
+    } else {
+      core.truncate(message.truncateTo);
+    }
     for (const entry of message.entries) {
       if (entry.zxid > core.history.lastZxid) core.append(entry);
     }

@@ -21,13 +21,19 @@ export type HistorySummary = readonly (readonly [epoch: bigint, last: bigint])[]
 
 export class History<P = unknown> {
   private entries: Entry<P>[];
+  /**
+   * The zxid the retained entries follow: everything up to it is committed and lives in the
+   * state machine's snapshot, not here (0 for a history that starts at the beginning).
+   */
+  base: bigint;
 
-  constructor(entries: readonly Entry<P>[] = []) {
-    this.entries = [...entries];
+  constructor(entries: readonly Entry<P>[] = [], base = 0n) {
+    this.base = base;
+    this.entries = entries.filter((entry) => entry.zxid > base);
   }
 
   get lastZxid(): bigint {
-    return this.entries.at(-1)?.zxid ?? 0n;
+    return this.entries.at(-1)?.zxid ?? this.base;
   }
 
   get length(): number {
@@ -54,6 +60,21 @@ export class History<P = unknown> {
     this.entries.length = keep;
   }
 
+  /** Forgets committed entries up to `zxid` (they are in a snapshot now). */
+  compact(zxid: bigint): void {
+    let drop = 0;
+    while (drop < this.entries.length && (this.entries[drop] as Entry<P>).zxid <= zxid) drop++;
+    if (drop === 0) return;
+    this.base = (this.entries[drop - 1] as Entry<P>).zxid;
+    this.entries.splice(0, drop);
+  }
+
+  /** Starts over from a snapshot at `zxid` (SNAP). */
+  reset(zxid: bigint): void {
+    this.entries = [];
+    this.base = zxid;
+  }
+
   /** The entries after `zxid`, in order. */
   after(zxid: bigint): Entry<P>[] {
     let i = this.entries.length;
@@ -61,12 +82,9 @@ export class History<P = unknown> {
     return this.entries.slice(i);
   }
 
-  has(zxid: bigint): boolean {
-    return this.entries.some((e) => e.zxid === zxid);
-  }
-
+  /** Per epoch, the last zxid held; the base counts as held. */
   summary(): HistorySummary {
-    const out: [bigint, bigint][] = [];
+    const out: [bigint, bigint][] = this.base === 0n ? [] : [[epochOf(this.base), this.base]];
     for (const { zxid } of this.entries) {
       const epoch = epochOf(zxid);
       const last = out.at(-1);
@@ -75,6 +93,33 @@ export class History<P = unknown> {
     }
     return out;
   }
+}
+
+/** True if a history with this summary holds `zxid` (histories hold prefixes of each epoch). */
+export function holds(summary: HistorySummary, zxid: bigint): boolean {
+  const epoch = epochOf(zxid);
+  return summary.some(([e, last]) => e === epoch && last >= zxid);
+}
+
+/**
+ * The last zxid a learner shares with the leader, when either history may be compacted (its
+ * entries up to `base` folded into a snapshot), or undefined if the leader can no longer send
+ * what the learner lacks (it does not hold the leader's base): then only a snapshot can sync it.
+ * Histories that share a zxid share everything before it, and a committed zxid (a base) is held
+ * by every later leader, so only the epochs from the later base on are compared.
+ */
+export function commonPointFrom(
+  leader: { summary: HistorySummary; base: bigint },
+  learner: { summary: HistorySummary; base: bigint },
+): bigint | undefined {
+  if (leader.base > learner.base && !holds(learner.summary, leader.base)) return undefined;
+  const from = leader.base > learner.base ? leader.base : learner.base;
+  if (from === 0n) return commonPoint(leader.summary, learner.summary);
+  const epoch = epochOf(from);
+  return commonPoint(
+    leader.summary.filter(([e]) => e >= epoch),
+    learner.summary.filter(([e]) => e >= epoch),
+  );
 }
 
 /**

@@ -10,6 +10,12 @@
  */
 import type { Entry, HistorySummary } from "./log.js";
 
+/** A state machine's snapshot, opaque to Zab: everything committed up to `zxid`. */
+export interface Snapshot {
+  readonly zxid: bigint;
+  readonly data: unknown;
+}
+
 export type PeerState = "LOOKING" | "FOLLOWING" | "LEADING" | "OBSERVING";
 
 /** A vote: who should lead, judged by (epoch, zxid, id) of its history. */
@@ -32,6 +38,8 @@ export type QuorumMessage<P = unknown> =
       readonly type: "FOLLOWERINFO";
       readonly acceptedEpoch: bigint;
       readonly summary: HistorySummary;
+      /** Its history starts after this zxid (the rest is in its snapshot). */
+      readonly base: bigint;
       readonly observer: boolean;
     }
   | { readonly type: "LEADERINFO"; readonly epoch: bigint }
@@ -40,12 +48,17 @@ export type QuorumMessage<P = unknown> =
       readonly currentEpoch: bigint;
       readonly lastZxid: bigint;
       readonly summary: HistorySummary;
+      readonly base: bigint;
     }
-  /** Sync: keep the history up to `truncateTo`, then append `entries` (DIFF / TRUNC / SNAP). */
+  /**
+   * Sync: DIFF appends `entries`; TRUNC first cuts the history after `truncateTo`; SNAP
+   * replaces state and history with `snapshot` (the leader's state machine at its zxid) first.
+   */
   | {
       readonly type: "SYNC";
       readonly mode: "DIFF" | "TRUNC" | "SNAP";
       readonly truncateTo: bigint;
+      readonly snapshot?: Snapshot;
       readonly entries: readonly Entry<P>[];
     }
   | { readonly type: "NEWLEADER"; readonly epoch: bigint }

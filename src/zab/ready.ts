@@ -6,7 +6,7 @@
  * or an earlier Ready, so a crash can only lose what nobody was told.
  */
 import type { Entry } from "./log.js";
-import type { Message, PeerState } from "./messages.js";
+import type { Message, PeerState, Snapshot } from "./messages.js";
 
 export interface Outgoing<P> {
   readonly to: number;
@@ -14,10 +14,15 @@ export interface Outgoing<P> {
 }
 
 export interface Ready<P> {
+  /**
+   * SNAP: replace the state machine with this, and the durable history with nothing (before
+   * `append`); it comes first.
+   */
+  snapshot?: Snapshot;
   acceptedEpoch?: bigint;
   currentEpoch?: bigint;
   /** Cut the durable history after this zxid (before `append`). */
-  truncateTo?: bigint;
+  truncateTo?: bigint | undefined;
   append: Entry<P>[];
   /** Quorum links to close (learners of a leader that stepped down, a follower's leader). */
   disconnect: number[];
@@ -36,6 +41,7 @@ export function emptyReady<P>(): Ready<P> {
 
 export function isEmpty(ready: Ready<unknown>): boolean {
   return (
+    ready.snapshot === undefined &&
     ready.acceptedEpoch === undefined &&
     ready.currentEpoch === undefined &&
     ready.truncateTo === undefined &&
