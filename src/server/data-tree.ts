@@ -10,7 +10,8 @@
 import type { ACL, Stat } from "../jute/records.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
-import { crc32 } from "../storage/crc32.js";
+import { crc32, crc32Range, crc32Utf8 } from "../storage/crc32.js";
+import type { SnapshotNodeBytes } from "../storage/snapshot.js";
 import { byBucket, javaHashSetCloneOrder } from "./java-hash-order.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
@@ -56,6 +57,8 @@ export interface DataNode {
 
 /** The children of every leaf. Never add to it: createNode gives the parent its own Set first. */
 const NO_CHILDREN: Set<string> = new Set();
+/** A leaf's child order, shared. */
+const NO_CHILD_NAMES: readonly string[] = Object.freeze([]);
 
 export const OPEN_ACL: readonly ACL[] = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 const READ_ACL: readonly ACL[] = [{ perms: 1, id: { scheme: "world", id: "anyone" } }];
@@ -140,6 +143,8 @@ export class DataTree {
   readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0n;
   private digestSum = 0n;
+  /** Σ path length (UTF-16 units) + data bytes over the nodes: see approximateDataSize. */
+  private dataBytes = 0;
   /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
   private frozen: Map<string, FrozenNode> | undefined;
 
@@ -161,7 +166,19 @@ export class DataTree {
     const config = node([], READ_ACL);
     config.stat.aversion = -1;
     this.nodes.set("/zookeeper/config", config);
-    for (const [path, node] of this.nodes) this.addDigest(path, node);
+    for (const [path, node] of this.nodes) {
+      this.addDigest(path, node);
+      this.dataBytes += path.length + (node.data?.length ?? 0);
+    }
+  }
+
+  /**
+   * DataTree.approximateDataSize, kept as the tree changes rather than walked for each mntr:
+   * path length (in UTF-16 units, Java's String.length) plus data bytes over ZooKeeper's node
+   * map, which holds the root twice ("" and "/").
+   */
+  get approximateDataSize(): number {
+    return this.dataBytes + (this.nodes.get("/")?.data?.length ?? 0);
   }
 
   /**
@@ -486,6 +503,7 @@ export class DataTree {
       digest: 0,
     };
     this.addDigest(path, node);
+    this.dataBytes += path.length + (data === null ? 0 : data.length);
     if (parent.children === NO_CHILDREN) {
       parent.children = new Set();
       parent.childTable = 8;
@@ -527,6 +545,7 @@ export class DataTree {
     this.preserve(parentPath, parent);
     this.nodes.delete(path);
     this.removeDigest(node);
+    this.dataBytes -= path.length + (node.data === null ? 0 : node.data.length);
     parent.children.delete(path.slice(path.lastIndexOf("/") + 1));
     parent.childOrder = null;
     // Only move pzxid forward: a later create may already have set a higher one.
@@ -554,6 +573,8 @@ export class DataTree {
     if (!node) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(path, node);
     this.removeDigest(node);
+    this.dataBytes +=
+      (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
     node.data = data;
     node.stat.version = version;
     node.stat.mtime = header.time;
@@ -611,7 +632,8 @@ export class DataTree {
     });
   }
 
-  private childOrderOf(node: DataNode): string[] {
+  private childOrderOf(node: DataNode): readonly string[] {
+    if (node.children.size === 0) return NO_CHILD_NAMES;
     node.childOrder ??= byBucket([...node.children], node.childTable);
     return node.childOrder;
   }
@@ -628,28 +650,29 @@ export class DataTree {
     const acls = new Map<bigint, readonly ACL[]>();
     for (const [acl, id] of this.aclIds) acls.set(id, acl);
     const aclIds = new Map(this.aclIds);
-    const view = (path: string): FrozenNode => {
-      const before = frozen.get(path);
-      if (before !== undefined) return before;
-      const node = this.nodes.get(path) as DataNode;
-      return { data: node.data, acl: node.acl, stat: node.stat, children: this.childOrderOf(node) };
-    };
+    const live = this.nodes;
+    const childOrderOf = (node: DataNode) => this.childOrderOf(node);
     function* nodes(): Generator<SnapshotNodeView> {
       const stack = ["/"];
       while (stack.length > 0) {
         const path = stack.pop() as string;
-        const node = view(path);
-        yield {
-          path,
-          data: node.data,
-          acl: node.acl,
-          aclId: aclIds.get(node.acl) ?? -1n,
-          stat: node.stat,
-        };
-        const children = node.children;
-        for (let i = children.length - 1; i >= 0; i--) {
-          stack.push(childPath(path, children[i] as string));
+        // Most snapshots see few changes: skip the pre-image lookup while there are none.
+        const before = frozen.size === 0 ? undefined : frozen.get(path);
+        let children: readonly string[];
+        let view: SnapshotNodeView;
+        if (before !== undefined) {
+          children = before.children;
+          const { data, acl, stat } = before;
+          view = { path, data, acl, aclId: aclIds.get(acl) ?? -1n, stat };
+        } else {
+          const node = live.get(path) as DataNode;
+          children = childOrderOf(node);
+          const { data, acl, stat } = node;
+          view = { path, data, acl, aclId: aclIds.get(acl) ?? -1n, stat };
         }
+        yield view;
+        const prefix = path === "/" ? "/" : `${path}/`;
+        for (let i = children.length - 1; i >= 0; i--) stack.push(prefix + (children[i] as string));
       }
     }
     return {
@@ -679,40 +702,107 @@ export class DataTree {
       stat: StatPersisted;
     }>;
   }): DataTree {
-    const tree = new DataTree();
-    tree.nodes.clear();
-    tree.digestSum = 0n;
+    const loader = DataTree.loader();
     for (const { path, data, acl, stat } of snapshot.nodes) {
-      const node: DataNode = {
-        data,
-        acl: tree.intern(acl),
-        stat: { ...stat },
-        children: NO_CHILDREN,
-        childTable: 0,
-        childOrder: null,
-        digest: 0,
-      };
-      tree.addDigest(path, node);
-      if (path !== "/") {
-        const parentPath = parentOf(path) ?? "/";
-        const parent = tree.nodes.get(parentPath);
-        if (parent === undefined) {
-          throw new Error(`snapshot node ${path} comes before its parent ${parentPath}`);
-        }
-        if (parent.children === NO_CHILDREN) {
-          parent.children = new Set();
-          parent.childTable = 8;
-        }
-        parent.children.add(path.slice(path.lastIndexOf("/") + 1));
-        if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
-        tree.index(path, stat.ephemeralOwner);
-      }
-      tree.nodes.set(path, node);
+      const reason = loader.add(path, data, acl, { ...stat });
+      if (reason !== undefined) throw new Error(`snapshot: ${reason}`);
     }
-    if (!tree.nodes.has("/")) throw new Error("snapshot has no root node");
-    for (const [id, timeout] of snapshot.sessions) tree.sessions.set(id, timeout);
-    tree.lastProcessedZxid = snapshot.zxid;
-    return tree;
+    return loader.finish(snapshot.zxid, snapshot.sessions);
+  }
+
+  /**
+   * Builds a tree from a snapshot's nodes as they are decoded (storage/snapshot.ts's
+   * SnapshotNodeSink): `add` takes each node, root ("/") first, parents before children, and
+   * owns the stat object it is given; it returns why a node cannot go in (its parent missing, a
+   * path twice), or undefined. Given the node's bytes in the file, the digest is computed from
+   * them. `finish` checks there was a root and returns the tree.
+   */
+  static loader(): {
+    add(
+      path: string,
+      data: Buffer | null,
+      acl: readonly ACL[],
+      stat: StatPersisted,
+      bytes?: SnapshotNodeBytes,
+    ): string | undefined;
+    finish(zxid: bigint, sessions: ReadonlyMap<bigint, number>): DataTree;
+  } {
+    const tree = new DataTree();
+    const nodes = tree.nodes;
+    nodes.clear();
+    tree.digestSum = 0n;
+    tree.dataBytes = 0;
+    // Sums of node digests (each < 2^32) stay exact in a double for 2^20 nodes: fold them into
+    // the bigint sum that often rather than once per node.
+    let digests = 0;
+    let pending = 0;
+    // The decoder shares one ACL array per ACL id: intern each array once.
+    const interned = new Map<readonly ACL[], readonly ACL[]>();
+    let lastAcl: readonly ACL[] | undefined;
+    let lastInterned: readonly ACL[] = OPEN_ACL;
+    return {
+      add(path, data, acl, stat, bytes) {
+        let parent: DataNode | undefined;
+        if (path === "/") {
+          if (nodes.size > 0) return nodes.has("/") ? "node / twice" : "the root is not first";
+        } else {
+          const slash = path.lastIndexOf("/");
+          if (slash === -1) return `node path ${path} has no "/"`;
+          parent = nodes.get(slash === 0 ? "/" : path.slice(0, slash));
+          if (parent === undefined) {
+            return `parent ${slash === 0 ? "/" : path.slice(0, slash)} of ${path} is missing`;
+          }
+        }
+        if (acl !== lastAcl) {
+          let shared = interned.get(acl);
+          if (shared === undefined) {
+            shared = tree.intern(acl);
+            interned.set(acl, shared);
+          }
+          lastAcl = acl;
+          lastInterned = shared;
+        }
+        const node: DataNode = {
+          data,
+          acl: lastInterned,
+          stat,
+          children: NO_CHILDREN,
+          childTable: 0,
+          childOrder: null,
+          digest:
+            bytes === undefined ? nodeDigest(path, { data, stat }) : digestOf(path, data, bytes),
+        };
+        if (parent !== undefined) {
+          if (parent.children === NO_CHILDREN) {
+            parent.children = new Set();
+            parent.childTable = 8;
+          }
+          const size = parent.children.size;
+          parent.children.add(path.slice(path.lastIndexOf("/") + 1));
+          if (parent.children.size === size) return `node ${path} twice`;
+          if (size + 1 > parent.childTable * 0.75) parent.childTable *= 2;
+          if (stat.ephemeralOwner !== 0n) tree.index(path, stat.ephemeralOwner);
+        }
+        nodes.set(path, node);
+        tree.dataBytes += path.length + (data === null ? 0 : data.length);
+        digests += node.digest;
+        if (++pending === 1 << 20) {
+          tree.digestSum += BigInt(digests);
+          digests = 0;
+          pending = 0;
+        }
+        return undefined;
+      },
+      finish(zxid, sessions) {
+        if (!nodes.has("/")) throw new Error("snapshot has no root node");
+        tree.digestSum += BigInt(digests);
+        digests = 0;
+        pending = 0;
+        for (const [id, timeout] of sessions) tree.sessions.set(id, timeout);
+        tree.lastProcessedZxid = zxid;
+        return tree;
+      },
+    };
   }
 
   /** Containers, TTL nodes and each session's ephemerals, by owner. */
@@ -768,9 +858,25 @@ export function nodeDigest(
   b.writeInt32BE(s.cversion, 44);
   b.writeInt32BE(s.aversion, 48);
   b.writeBigInt64BE(s.ephemeralOwner, 52);
-  let crc = crc32(Buffer.from(path === "/" ? "" : path, "utf8"));
+  let crc = path === "/" ? 0 : crc32Utf8(path);
   if (node.data !== null) crc = crc32(node.data, crc);
   return crc32(b, crc);
+}
+
+/**
+ * nodeDigest from a node's bytes in a snapshot file, which hold what it covers: the path's
+ * UTF-8 bytes ("" for the root), and the StatPersisted's fields, which the digest takes in
+ * another order: czxid mzxid (file bytes 0-16), pzxid (52-60), then ctime through
+ * ephemeralOwner (16-52).
+ */
+function digestOf(path: string, data: Buffer | null, where: SnapshotNodeBytes): number {
+  if (path.startsWith("/zookeeper/")) return 0;
+  const { bytes, stat } = where;
+  let crc = crc32Range(bytes, where.path, where.pathEnd);
+  if (data !== null) crc = crc32(data, crc);
+  crc = crc32Range(bytes, stat, stat + 16, crc);
+  crc = crc32Range(bytes, stat + 52, stat + 60, crc);
+  return crc32Range(bytes, stat + 16, stat + 52, crc);
 }
 
 export function childPath(parent: string, child: string): string {

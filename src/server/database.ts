@@ -20,6 +20,27 @@ import { hex } from "./replies.js";
 import type { Txn, TxnHeader } from "./txn.js";
 import type { TxnSink } from "./zookeeper-server.js";
 
+/** ZooKeeper's AvgMinMaxCounter of whole milliseconds (mntr's zk_{avg,min,max,cnt,sum}_<name>). */
+export interface TimeSummary {
+  count: number;
+  sum: number;
+  /** 0 while count is 0. */
+  min: number;
+  max: number;
+}
+
+function newSummary(): TimeSummary {
+  return { count: 0, sum: 0, min: 0, max: 0 };
+}
+
+function addTo(summary: TimeSummary, ms: number): void {
+  const whole = Math.max(0, Math.floor(ms));
+  summary.min = summary.count === 0 ? whole : Math.min(summary.min, whole);
+  summary.max = Math.max(summary.max, whole);
+  summary.count++;
+  summary.sum += whole;
+}
+
 export interface DatabaseStats {
   /** Txns appended. */
   txns: number;
@@ -34,6 +55,10 @@ export interface DatabaseStats {
   lastSnapshotFile: string | undefined;
   /** How long loading took at startup, in ms. */
   recoveryMs: number;
+  /** ServerMetrics.FSYNC_TIME: each group commit's write + fsync (forceSync only, as there). */
+  fsyncTime: TimeSummary;
+  /** ServerMetrics.SNAPSHOT_TIME: each snapshot written. */
+  snapshotTime: TimeSummary;
 }
 
 export class ZKDatabase implements TxnSink {
@@ -96,7 +121,10 @@ export class ZKDatabase implements TxnSink {
       lastSnapshotZxid: -1n,
       lastSnapshotFile: undefined,
       recoveryMs: 0,
+      fsyncTime: newSummary(),
+      snapshotTime: newSummary(),
     };
+    const forceSync = options.forceSync;
     this.txnLog = new GroupCommitLog(dirs.logDir, {
       forceSync: options.forceSync,
       preAllocBytes: options.preAllocSizeKb * 1024,
@@ -108,6 +136,7 @@ export class ZKDatabase implements TxnSink {
         this.stats.batches++;
         this.stats.lastSyncMs = ms;
         if (ms > this.stats.maxSyncMs) this.stats.maxSyncMs = ms;
+        if (forceSync) addTo(this.stats.fsyncTime, ms);
         if (ms > 1000) log.warn({ ms: Math.round(ms), txns }, "fsync of the txn log was slow");
       },
     });
@@ -165,6 +194,7 @@ export class ZKDatabase implements TxnSink {
         lastSnapshotZxid: view.zxid,
         lastSnapshotFile: file,
       });
+      addTo(this.stats.snapshotTime, ms);
       this.log.info(
         { file, zxid: hex(view.zxid), nodes: this.tree.nodeCount, ms: Math.round(ms) },
         "snapshot taken",

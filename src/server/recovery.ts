@@ -10,20 +10,21 @@
  * - The txns after the snapshot must follow it without a gap; a gap (a purged or lost log)
  *   refuses too, rather than serving a tree that silently misses writes.
  */
-import { mkdirSync, readdirSync, statSync, truncateSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import {
   DIGEST_VERSION,
   isValidSnapshotFile,
   listSnapshots,
-  readSnapshotFile,
   type SnapshotContents,
   SnapshotCorruptError,
+  streamSnapshotFile,
 } from "../storage/snapshot.js";
 import {
   FILE_HEADER_BYTES,
-  readTxnLog,
+  type LogEntry,
   TxnLogCorruptError,
+  TxnLogReader,
   zxidOfLogFile,
 } from "../storage/txn-log.js";
 import { DataTree } from "./data-tree.js";
@@ -77,13 +78,7 @@ export function recover(dirs: DataDirs, log: Logger): Recovered {
   const started = performance.now();
   removeUnfinishedSnapshots(dirs.snapDir, log);
   const snapshot = loadSnapshot(dirs.snapDir, log);
-  const tree = snapshot
-    ? DataTree.fromSnapshot({
-        zxid: snapshot.zxid,
-        sessions: snapshot.sessions,
-        nodes: snapshot.nodes,
-      })
-    : new DataTree();
+  const tree = snapshot?.tree ?? new DataTree();
   const check = digestCheck(snapshot, tree, log);
   const replayed = replayLogs(dirs.logDir, tree, log, check);
   const ms = performance.now() - started;
@@ -99,10 +94,10 @@ function removeUnfinishedSnapshots(snapDir: string, log: Logger): void {
   }
 }
 
-function loadSnapshot(
-  snapDir: string,
-  log: Logger,
-): (SnapshotContents & { file: string }) | undefined {
+/** The snapshot's contents but its nodes, which went straight into `tree`. */
+type LoadedSnapshot = Omit<SnapshotContents, "nodes"> & { file: string; tree: DataTree };
+
+function loadSnapshot(snapDir: string, log: Logger): LoadedSnapshot | undefined {
   const snapshots = listSnapshots(snapDir);
   for (const { file } of snapshots) {
     if (!isValidSnapshotFile(file)) {
@@ -110,7 +105,9 @@ function loadSnapshot(
       continue;
     }
     try {
-      return { ...readSnapshotFile(file), file };
+      const loader = DataTree.loader();
+      const contents = streamSnapshotFile(file, loader.add);
+      return { ...contents, file, tree: loader.finish(contents.zxid, contents.sessions) };
     } catch (error) {
       if (!(error instanceof SnapshotCorruptError)) throw error;
       log.warn(
@@ -143,7 +140,7 @@ function logsAfter(logDir: string, zxid: bigint): { file: string; zxid: bigint }
  * Returns the check to run after each replayed txn (and runs it now if it is due already).
  */
 function digestCheck(
-  snapshot: SnapshotContents | undefined,
+  snapshot: LoadedSnapshot | undefined,
   tree: DataTree,
   log: Logger,
 ): (zxid: bigint) => void {
@@ -181,11 +178,12 @@ function replayLogs(
     for (let i = 0; i < logs.length; i++) {
       const { file } = logs[i] as { file: string };
       const last = i === logs.length - 1;
-      const contents = readLog(file, last, log);
-      if (contents === undefined) continue;
-      for (const entry of contents.entries) {
+      // Records the snapshot covers (zxid < expected) are checked but not decoded.
+      const reader = openLog(file, last, log, expected - 1n);
+      if (reader === undefined) continue;
+      for (let entry = nextEntry(reader); entry !== undefined; entry = nextEntry(reader)) {
         const zxid = entry.header.zxid;
-        if (zxid < expected) continue; // already in the snapshot
+        if (zxid < expected) continue; // already in the snapshot (a record too short to skip)
         if (zxid !== expected) {
           throw new RecoveryError(
             `${file}: txn 0x${zxid.toString(16)} at offset ${entry.offset} follows ` +
@@ -197,6 +195,7 @@ function replayLogs(
         expected++;
         replayed++;
       }
+      endLog(reader, last, log);
     }
   } finally {
     tree.replaying = false;
@@ -210,30 +209,46 @@ function replayLogs(
   return replayed;
 }
 
-/** One log, its torn tail cut off if it is the last; undefined for an empty last file. */
-function readLog(file: string, last: boolean, log: Logger) {
+/** One log to read, skipping the records through `skipThrough`; undefined for an empty last file. */
+function openLog(
+  file: string,
+  last: boolean,
+  log: Logger,
+  skipThrough: bigint,
+): TxnLogReader | undefined {
   if (last && statSync(file).size < FILE_HEADER_BYTES) {
     // Created, then the crash came before its header reached the disk: nothing was in it.
     log.warn({ file }, "removing a txn log with no complete header (a crash as it was created)");
     unlinkSync(file);
     return undefined;
   }
-  let contents: ReturnType<typeof readTxnLog>;
   try {
-    contents = readTxnLog(file);
+    return new TxnLogReader(file, readFileSync(file), skipThrough);
   } catch (error) {
     if (error instanceof TxnLogCorruptError) throw new RecoveryError(error.message);
     throw error;
   }
-  if (contents.torn !== undefined) {
-    const { offset, reason } = contents.torn;
-    if (!last) {
-      throw new RecoveryError(
-        `${file}: corrupt transaction log at offset ${offset}: ${reason} (and later logs follow)`,
-      );
-    }
-    log.warn({ file, offset, reason }, "truncating a torn record at the end of the txn log");
-    truncateSync(file, offset);
+}
+
+function nextEntry(reader: TxnLogReader): LogEntry | undefined {
+  try {
+    return reader.next();
+  } catch (error) {
+    if (error instanceof TxnLogCorruptError) throw new RecoveryError(error.message);
+    throw error;
   }
-  return contents;
+}
+
+/** After the last entry: a torn tail is cut off if this is the last log, else refused. */
+function endLog(reader: TxnLogReader, last: boolean, log: Logger): void {
+  const { file, torn } = reader;
+  if (torn === undefined) return;
+  const { offset, reason } = torn;
+  if (!last) {
+    throw new RecoveryError(
+      `${file}: corrupt transaction log at offset ${offset}: ${reason} (and later logs follow)`,
+    );
+  }
+  log.warn({ file, offset, reason }, "truncating a torn record at the end of the txn log");
+  truncateSync(file, offset);
 }

@@ -98,6 +98,32 @@ export interface SnapshotContents {
   digest?: SnapshotDigest;
 }
 
+/**
+ * Where a node's bytes are in the file being read, for a consumer that wants to checksum them
+ * without encoding them again (the tree's per-node digest): the path's UTF-8 bytes ("" for the
+ * root) are bytes[path, pathEnd), the StatPersisted's 60 bytes start at `stat`. One object, reused
+ * for every node: read it during the call only.
+ */
+export interface SnapshotNodeBytes {
+  bytes: Buffer;
+  path: number;
+  pathEnd: number;
+  stat: number;
+}
+
+/**
+ * Takes each node as it is decoded, in file order (root first, as "/"); the decoded data, ACL
+ * list and stat objects become the consumer's. Returns a reason to refuse the node (its place
+ * in the tree is wrong, say), which the decoder throws as SnapshotCorruptError at its offset.
+ */
+export type SnapshotNodeSink = (
+  path: string,
+  data: Buffer | null,
+  acl: readonly ACL[],
+  stat: StatPersisted,
+  bytes: SnapshotNodeBytes,
+) => string | undefined;
+
 /** A snapshot that cannot be used: names the file, and the offset where that is known. */
 export class SnapshotCorruptError extends Error {
   override readonly name = "SnapshotCorruptError";
@@ -343,24 +369,57 @@ export function readSnapshotFile(file: string): SnapshotContents {
   return { zxid, ...decodeSnapshot(readFileSync(file), file) };
 }
 
+/**
+ * readSnapshotFile without the node list: each node goes to `sink` as it is decoded, and the
+ * sink checks the tree's shape (a node's parent before it, no path twice), so that a million
+ * nodes are built once, straight into their consumer. Every other check is readSnapshotFile's;
+ * the seals are checked after the nodes, so on a throw drop whatever the sink built.
+ */
+export function streamSnapshotFile(
+  file: string,
+  sink: SnapshotNodeSink,
+): Omit<SnapshotContents, "nodes"> {
+  const zxid = zxidOfSnapshotFile(file);
+  if (zxid === undefined) throw new Error(`${file} is not named snapshot.<hex zxid>`);
+  return { zxid, ...decodeSnapshotStream(readFileSync(file), file, sink) };
+}
+
 /** Decodes a snapshot's bytes; `file` names them in errors. */
 export function decodeSnapshot(bytes: Buffer, file: string): Omit<SnapshotContents, "zxid"> {
+  const nodes: SnapshotNode[] = [];
+  const paths = new Set<string>();
+  const contents = decodeSnapshotStream(bytes, file, (path, data, acl, stat) => {
+    const reason = misplaced(path, paths);
+    if (reason !== undefined) return reason;
+    paths.add(path);
+    nodes.push({ path, data, acl, stat });
+    return undefined;
+  });
+  return { ...contents, nodes };
+}
+
+/** decodeSnapshot with each node handed to `sink` as it is decoded (see streamSnapshotFile). */
+export function decodeSnapshotStream(
+  bytes: Buffer,
+  file: string,
+  sink: SnapshotNodeSink,
+): Omit<SnapshotContents, "zxid" | "nodes"> {
   if (bytes.length === 0) throw new SnapshotCorruptError(file, "the file is empty", 0);
   const r = new Reader(bytes);
   try {
     readHeader(r, file);
     const sessions = readSessions(r);
     const acls = readAclCache(r, file);
-    const nodes = readNodes(r, acls, file);
+    readNodes(bytes, r, acls, file, sink);
     const checksum = readSeal(bytes, r, 0, 1, file);
-    if (r.remaining === 0) return { sessions, acls, nodes };
+    if (r.remaining === 0) return { sessions, acls };
     const digestAt = r.offset;
     const digest = readDigest(r, file);
     readSeal(bytes, r, digestAt, checksum, file);
     if (r.remaining !== 0) {
       throw new SnapshotCorruptError(file, `${r.remaining} bytes after the last seal`, r.offset);
     }
-    return { sessions, acls, nodes, digest };
+    return { sessions, acls, digest };
   } catch (error) {
     if (!(error instanceof JuteDecodeError)) throw error;
     const reason = `truncated or malformed: ${error.message.replace(/ at offset \d+$/, "")}`;
@@ -402,31 +461,38 @@ function readAclCache(r: Reader, file: string): Map<bigint, ACL[]> {
   return acls;
 }
 
-function readNodes(r: Reader, acls: Map<bigint, ACL[]>, file: string): SnapshotNode[] {
-  const nodes: SnapshotNode[] = [];
-  const paths = new Set<string>();
+function readNodes(
+  bytes: Buffer,
+  r: Reader,
+  acls: Map<bigint, ACL[]>,
+  file: string,
+  sink: SnapshotNodeSink,
+): void {
+  const where: SnapshotNodeBytes = { bytes, path: 0, pathEnd: 0, stat: 0 };
   for (;;) {
     const at = r.offset;
     const path = r.readString();
     if (path === END_OF_NODES) break;
+    where.path = at + 4;
+    where.pathEnd = r.offset;
     const data = r.readBuffer();
     const aclId = r.readLong();
+    where.stat = r.offset;
     const stat = readStatPersisted(r);
-    checkPlace(path, paths, file, at);
-    paths.add(path);
     // ZooKeeper loads an unknown id and fails on every later access to the node; refuse it now.
     const acl = aclId === OPEN_ACL_UNSAFE_ID ? OPEN_ACL_UNSAFE : acls.get(aclId);
     if (acl === undefined) {
-      throw new SnapshotCorruptError(file, `node ${path} has unknown ACL id ${aclId}`, at);
+      throw new SnapshotCorruptError(file, `node ${path || "/"} has unknown ACL id ${aclId}`, at);
     }
-    nodes.push({
-      path: path === "" ? "/" : path,
-      data: data === NULL_BUFFER ? null : data,
+    const reason = sink(
+      path === "" ? "/" : path,
+      data === NULL_BUFFER ? null : data,
       acl,
       stat,
-    });
+      where,
+    );
+    if (reason !== undefined) throw new SnapshotCorruptError(file, reason, at);
   }
-  return nodes;
 }
 
 /** StatPersisted field by field (in field order): the hot path of a million-node read. */
@@ -444,16 +510,18 @@ function readStatPersisted(r: Reader): StatPersisted {
   };
 }
 
-/** DataTree.deserialize's rule: the root ("") first, then each node after its parent. */
-function checkPlace(path: string, paths: Set<string>, file: string, at: number): void {
-  if (paths.has(path)) throw new SnapshotCorruptError(file, `node ${path || "/"} twice`, at);
-  if (path === "") return;
+/**
+ * DataTree.deserialize's rule: the root first, then each node after its parent; the reason a
+ * node breaks it, or undefined. `paths` holds the paths before it (the root as "/").
+ */
+export function misplaced(path: string, paths: ReadonlySet<string>): string | undefined {
+  if (paths.has(path)) return `node ${path} twice`;
+  if (path === "/") return undefined;
   const slash = path.lastIndexOf("/");
-  if (slash === -1) throw new SnapshotCorruptError(file, `node path ${path} has no "/"`, at);
-  const parent = path.slice(0, slash);
-  if (!paths.has(parent)) {
-    throw new SnapshotCorruptError(file, `parent ${parent || "/"} of ${path} is missing`, at);
-  }
+  if (slash === -1) return `node path ${path} has no "/"`;
+  const parent = slash === 0 ? "/" : path.slice(0, slash);
+  if (!paths.has(parent)) return `parent ${parent} of ${path} is missing`;
+  return undefined;
 }
 
 /**

@@ -217,65 +217,126 @@ export function readTxnLog(file: string): TxnLogContents {
  * TxnLogCorruptError naming the file and the record's offset.
  */
 export function readTxnLogBytes(file: string, bytes: Buffer): TxnLogContents {
-  if (bytes.length < FILE_HEADER_BYTES) {
-    throw new TxnLogCorruptError(file, 0, `${bytes.length} bytes is shorter than a file header`);
-  }
-  const magic = bytes.readInt32BE(0);
-  const version = bytes.readInt32BE(4);
-  const dbid = bytes.readBigInt64BE(8);
-  if (magic !== TXNLOG_MAGIC) {
-    throw new TxnLogCorruptError(file, 0, `bad magic 0x${(magic >>> 0).toString(16)}`);
-  }
-  if (version !== TXNLOG_VERSION) {
-    throw new TxnLogCorruptError(file, 4, `unsupported version ${version}`);
-  }
+  const reader = new TxnLogReader(file, bytes);
   const entries: LogEntry[] = [];
-  let offset = FILE_HEADER_BYTES;
-  /** A bad record at `offset` whose data (if any) runs to `after`: torn if zeros follow. */
-  const bad = (reason: string, after: number): TxnLogContents => {
+  for (let entry = reader.next(); entry !== undefined; entry = reader.next()) entries.push(entry);
+  const { dbid, end, torn } = reader;
+  return torn === undefined ? { file, dbid, entries, end } : { file, dbid, entries, end, torn };
+}
+
+/** A TxnHeader starts clientId long · cxid int · zxid long: the zxid is at byte 12. */
+const ZXID_IN_TXN = 12;
+
+/**
+ * A log's entries one at a time, with readTxnLogBytes's checks: what recovery uses, so that a
+ * log of a million records is never held decoded at once. Entries whose zxid is at most
+ * `skipThrough` (those a snapshot already covers) are checked (length, checksum, end marker)
+ * but not decoded and not returned. Once next() returns undefined, `end` and `torn` are set.
+ */
+export class TxnLogReader {
+  readonly file: string;
+  readonly dbid: bigint;
+  /** The offset after the last whole entry; set when next() has returned undefined. */
+  end = -1;
+  /** Set when the log ends in a torn record, which starts at `end`. */
+  torn: TornTail | undefined;
+  private readonly bytes: Buffer;
+  private readonly skipThrough: bigint | undefined;
+  private offset = FILE_HEADER_BYTES;
+  private done = false;
+
+  constructor(file: string, bytes: Buffer, skipThrough?: bigint) {
+    if (bytes.length < FILE_HEADER_BYTES) {
+      throw new TxnLogCorruptError(file, 0, `${bytes.length} bytes is shorter than a file header`);
+    }
+    const magic = bytes.readInt32BE(0);
+    const version = bytes.readInt32BE(4);
+    if (magic !== TXNLOG_MAGIC) {
+      throw new TxnLogCorruptError(file, 0, `bad magic 0x${(magic >>> 0).toString(16)}`);
+    }
+    if (version !== TXNLOG_VERSION) {
+      throw new TxnLogCorruptError(file, 4, `unsupported version ${version}`);
+    }
+    this.file = file;
+    this.dbid = bytes.readBigInt64BE(8);
+    this.bytes = bytes;
+    this.skipThrough = skipThrough;
+  }
+
+  /** The next entry (after skipThrough), or undefined at the end of the log. */
+  next(): LogEntry | undefined {
+    if (this.done) return undefined;
+    const { bytes, file } = this;
+    for (;;) {
+      const offset = this.offset;
+      const left = bytes.length - offset;
+      if (left === 0) return this.finish();
+      if (left < 12) {
+        if (allZero(bytes, offset)) return this.finish();
+        return this.bad(`${left} bytes, too few for an entry's checksum and length`, bytes.length);
+      }
+      const length = bytes.readInt32BE(offset + 8);
+      if (length === 0) {
+        if (bytes.readInt32BE(offset) === 0 && bytes.readInt32BE(offset + 4) === 0) {
+          return this.finish();
+        }
+        return this.bad("a checksum with a zero length", offset + 12);
+      }
+      if (length < 0) return this.bad(`negative entry length ${length}`, offset + 12);
+      const start = offset + 12;
+      const stop = start + length;
+      if (stop + 1 > bytes.length) {
+        return this.bad(`entry of ${length} bytes runs past the end of the file`, bytes.length);
+      }
+      const body = bytes.subarray(start, stop);
+      const actual = adler32(body);
+      // A Java long holding an unsigned 32-bit value: compare without a bigint per entry.
+      if (bytes.readInt32BE(offset) !== 0 || bytes.readUInt32BE(offset + 4) !== actual) {
+        return this.bad(
+          `checksum mismatch (stored 0x${bytes.readBigInt64BE(offset).toString(16)}, computed 0x${actual.toString(16)})`,
+          stop + 1,
+        );
+      }
+      if (bytes[stop] !== END_OF_RECORD) {
+        return this.bad(
+          `end-of-record marker is 0x${bytes[stop]?.toString(16)}, not 'B'`,
+          stop + 1,
+        );
+      }
+      this.offset = stop + 1;
+      const skip = this.skipThrough;
+      if (
+        skip !== undefined &&
+        length >= ZXID_IN_TXN + 8 &&
+        bytes.readBigInt64BE(start + ZXID_IN_TXN) <= skip
+      ) {
+        continue;
+      }
+      let entry: TxnEntry;
+      try {
+        entry = deserializeTxn(Buffer.from(body));
+      } catch (error) {
+        // The checksum held, so these are the bytes that were written: not a torn write.
+        throw new TxnLogCorruptError(file, offset, `undecodable txn: ${(error as Error).message}`);
+      }
+      return { ...entry, offset };
+    }
+  }
+
+  private finish(): undefined {
+    this.done = true;
+    this.end = this.offset;
+    return undefined;
+  }
+
+  /** A bad record at the current offset whose data (if any) runs to `after`: torn if zeros follow. */
+  private bad(reason: string, after: number): undefined {
+    const { bytes, file, offset } = this;
     if (after >= bytes.length || allZero(bytes, after)) {
-      return { file, dbid, entries, end: offset, torn: { file, offset, reason } };
+      this.torn = { file, offset, reason };
+      return this.finish();
     }
+    this.done = true;
     throw new TxnLogCorruptError(file, offset, reason);
-  };
-  for (;;) {
-    const left = bytes.length - offset;
-    if (left === 0) return { file, dbid, entries, end: offset };
-    if (left < 12) {
-      if (allZero(bytes, offset)) return { file, dbid, entries, end: offset };
-      return bad(`${left} bytes, too few for an entry's checksum and length`, bytes.length);
-    }
-    const checksum = bytes.readBigInt64BE(offset);
-    const length = bytes.readInt32BE(offset + 8);
-    if (length === 0) {
-      if (checksum === 0n) return { file, dbid, entries, end: offset };
-      return bad("a checksum with a zero length", offset + 12);
-    }
-    if (length < 0) return bad(`negative entry length ${length}`, offset + 12);
-    const start = offset + 12;
-    const stop = start + length;
-    if (stop + 1 > bytes.length) {
-      return bad(`entry of ${length} bytes runs past the end of the file`, bytes.length);
-    }
-    const body = bytes.subarray(start, stop);
-    const actual = BigInt(adler32(body));
-    if (actual !== checksum) {
-      return bad(
-        `checksum mismatch (stored 0x${checksum.toString(16)}, computed 0x${actual.toString(16)})`,
-        stop + 1,
-      );
-    }
-    if (bytes[stop] !== END_OF_RECORD) {
-      return bad(`end-of-record marker is 0x${bytes[stop]?.toString(16)}, not 'B'`, stop + 1);
-    }
-    let entry: TxnEntry;
-    try {
-      entry = deserializeTxn(Buffer.from(body));
-    } catch (error) {
-      // The checksum held, so these are the bytes that were written: not a torn write.
-      throw new TxnLogCorruptError(file, offset, `undecodable txn: ${(error as Error).message}`);
-    }
-    entries.push({ ...entry, offset });
-    offset = stop + 1;
   }
 }

@@ -9,7 +9,7 @@
  * what lets the leader send TRUNC to the right place, where ZooKeeper's guess from the last zxid
  * alone loses txns in some schedules.
  */
-import { epochOf, minZxid } from "./zxid.js";
+import { epochOf, maxZxid, minZxid } from "./zxid.js";
 
 export interface Entry<P = unknown> {
   readonly zxid: bigint;
@@ -113,7 +113,7 @@ export function commonPointFrom(
   learner: { summary: HistorySummary; base: bigint },
 ): bigint | undefined {
   if (leader.base > learner.base && !holds(learner.summary, leader.base)) return undefined;
-  const from = leader.base > learner.base ? leader.base : learner.base;
+  const from = maxZxid(leader.base, learner.base);
   if (from === 0n) return commonPoint(leader.summary, learner.summary);
   const epoch = epochOf(from);
   return commonPoint(

@@ -11,7 +11,11 @@ import type { ACL } from "../../src/jute/records.js";
 import { OpCode } from "../../src/protocol/opcodes.js";
 import { childPath, DataTree, SPECIAL_PATHS } from "../../src/server/data-tree.js";
 import type { Txn, TxnHeader } from "../../src/server/txn.js";
-import { decodeSnapshot, encodeSnapshot } from "../../src/storage/snapshot.js";
+import {
+  decodeSnapshot,
+  decodeSnapshotStream,
+  encodeSnapshot,
+} from "../../src/storage/snapshot.js";
 
 const OPEN: ACL[] = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 const DIGEST: ACL[] = [{ perms: 1, id: { scheme: "digest", id: "u:x" } }];
@@ -35,6 +39,19 @@ function dump(tree: DataTree, sortChildren = false): string[] {
 function describeNode(path: string, data: Buffer | null, acl: readonly ACL[], stat: object) {
   const text = JSON.stringify(stat, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
   return `${path} ${data === null ? "null" : data.toString("hex")} ${JSON.stringify(acl)} ${text}`;
+}
+
+/** mntr's approximate_data_size the slow way: the root twice, then every node's path and data. */
+function walkedDataSize(tree: DataTree): number {
+  let size = tree.getNode("/")?.data?.length ?? 0;
+  const visit = (path: string) => {
+    const node = tree.getNode(path);
+    assert.ok(node);
+    size += path.length + (node.data?.length ?? 0);
+    for (const child of node.children) visit(childPath(path, child));
+  };
+  visit("/");
+  return size;
 }
 
 /** A random txn that makes sense for the tree as it is. */
@@ -162,9 +179,46 @@ describe("data tree snapshots", () => {
           assert.deepEqual(rebuilt.ephemeralsOf(id).sort(), tree.ephemeralsOf(id).sort());
         }
         assert.deepEqual([...rebuilt.containers], [...tree.containers]);
+        assert.equal(rebuilt.digest, tree.digest);
+        assert.equal(rebuilt.approximateDataSize, walkedDataSize(tree));
+        assert.equal(tree.approximateDataSize, walkedDataSize(tree));
+        // Streamed straight into the tree (recovery's way), the digest taken from the bytes.
+        const loader = DataTree.loader();
+        const streamed = decodeSnapshotStream(bytes, "snapshot.test", loader.add);
+        const loaded = loader.finish(view.zxid, streamed.sessions);
+        assert.deepEqual(dump(loaded, true), dump(tree, true));
+        assert.equal(loaded.digest, tree.digest);
+        assert.equal(loaded.approximateDataSize, tree.approximateDataSize);
+        for (const id of tree.sessions.keys()) {
+          assert.deepEqual(loaded.ephemeralsOf(id).sort(), tree.ephemeralsOf(id).sort());
+        }
       }),
       { numRuns: 25 },
     );
+  });
+
+  test("a streamed snapshot with a node before its parent, or twice, is refused", () => {
+    const tree = new DataTree();
+    applyRandom(tree, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 12, 0n);
+    const view = tree.beginSnapshot();
+    const nodes = [...view.nodes];
+    view.release();
+    const encode = (list: typeof nodes) =>
+      Buffer.concat([...encodeSnapshot({ sessions: [], acls: view.acls, nodes: list })]);
+    const child = nodes.findIndex((node) => node.path.split("/").length > 2);
+    const orphan = nodes.filter((_node, i) => i !== 1 || child < 0);
+    const twice = [...nodes, nodes[1] as (typeof nodes)[number]];
+    const load = (bytes: Buffer) => {
+      const loader = DataTree.loader();
+      decodeSnapshotStream(bytes, "snapshot.bad", loader.add);
+      return loader.finish(0n, new Map());
+    };
+    assert.throws(
+      () => load(encode(twice)),
+      /snapshot\.bad is corrupt at offset \d+: node \S+ twice/,
+    );
+    if (child >= 0)
+      assert.throws(() => load(encode(orphan)), /snapshot\.bad .*parent \S+ of \S+ is missing/);
   });
 
   test("one snapshot at a time; release ends copy on write", () => {

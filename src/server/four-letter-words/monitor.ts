@@ -3,11 +3,14 @@
  * version and state, then every gauge of its metrics root context, then the counters and
  * summaries of ServerMetrics (hundreds of per-processor queue and timing series). zkts prints
  * the first two parts, in ZooKeeper's order, each with a true figure: the gauges are the state
- * and health of the server that the classic monitoring checks read. The ServerMetrics counters
+ * and health of the server that the classic monitoring checks read. Most ServerMetrics counters
  * and summaries describe the pipeline of ZooKeeper's own threads and queues; zkts measures none
- * of them, and prints none rather than zeros that would claim to be measurements.
+ * of them, and prints none rather than zeros that would claim to be measurements. It does print
+ * the two it measures when it keeps a data dir, in ZooKeeper's relative order after the gauges:
+ * fsynctime (each group commit's write and fsync) and snapshottime, in whole ms.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import type { DatabaseStats, TimeSummary } from "../database.js";
 import type { FourLetterContext } from "./index.js";
 import { average4, javaDouble } from "./java-text.js";
 import { count, zooKeeperNodeCount } from "./stats.js";
@@ -42,7 +45,7 @@ export function mntr(ctx: FourLetterContext): string {
     ["auth_failed_count", 0],
     ["min_latency", s.count === 0 ? 0 : s.minLatencyMs],
     ["max_file_descriptor_count", maxFileDescriptorCount()],
-    ["approximate_data_size", approximateDataSize(ctx)],
+    ["approximate_data_size", tree.approximateDataSize],
     ["open_file_descriptor_count", openFileDescriptorCount()],
     // Local sessions (localSessionsEnabled) do not exist in zkts.
     ["local_sessions", 0],
@@ -52,32 +55,36 @@ export function mntr(ctx: FourLetterContext): string {
     ["min_client_response_size", s.minResponseBytes],
     ["non_mtls_local_conn_count", 0],
   ];
+  const durable = databaseStats(ctx);
+  if (durable !== undefined) {
+    figures.push(...summary("fsynctime", durable.fsyncTime));
+    figures.push(...summary("snapshottime", durable.snapshotTime));
+  }
   return figures.map(([key, value]) => `zk_${key}\t${value}\n`).join("");
+}
+
+/** The data dir's figures, when the server keeps one (its sink is a ZKDatabase). */
+function databaseStats({ server }: FourLetterContext): DatabaseStats | undefined {
+  const sink = server.sink as { stats?: Partial<DatabaseStats> };
+  const stats = sink.stats;
+  return stats?.fsyncTime !== undefined ? (stats as DatabaseStats) : undefined;
+}
+
+/** AvgMinMaxCounter.values(): avg (a double, 4 decimals), min, max, cnt, sum. */
+function summary(name: string, s: TimeSummary): [string, string | number][] {
+  return [
+    [`avg_${name}`, javaDouble(average4(s.sum, s.count))],
+    [`min_${name}`, s.min],
+    [`max_${name}`, s.max],
+    [`cnt_${name}`, s.count],
+    [`sum_${name}`, s.sum],
+  ];
 }
 
 function ephemeralsCount({ server }: FourLetterContext): number {
   let n = 0;
   for (const paths of server.tree.sessionsWithEphemerals().values()) n += paths.length;
   return n;
-}
-
-/**
- * DataTree.approximateDataSize: path length (in UTF-16 units, Java's String.length) plus data
- * bytes, over ZooKeeper's node map, which holds the root twice ("" and "/").
- */
-function approximateDataSize({ server }: FourLetterContext): number {
-  const tree = server.tree;
-  const root = tree.getNode("/");
-  let size = root?.data?.length ?? 0;
-  const pending = ["/"];
-  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-    const node = tree.getNode(path);
-    if (node === undefined) continue;
-    size += path.length + (node.data?.length ?? 0);
-    for (const child of node.children)
-      pending.push(path === "/" ? `/${child}` : `${path}/${child}`);
-  }
-  return size;
 }
 
 /**
