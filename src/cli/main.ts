@@ -11,6 +11,7 @@ const USAGE = `usage: zkts <command> [options]
 commands:
   server             run a standalone ZooKeeper-compatible server (zkts server --help)
   purge              remove old snapshots and txn logs (zkts purge --help)
+  shell              a zkCli-compatible ZooKeeper shell (zkts shell --help)
   demo               watch a Mutex or a LeaderElection at work (zkts demo --help)
   version            print the zkts version
   help               print this help
@@ -51,6 +52,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === "purge") {
     const { purgeCommand } = await import("./commands/purge.js");
     return purgeCommand(rest);
+  }
+  if (command === "shell") {
+    const { shellCommand } = await import("./commands/shell.js");
+    return shellCommand(rest);
   }
   if (command === "demo") {
     const { demoCommand } = await import("./commands/demo.js");
