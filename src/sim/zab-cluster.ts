@@ -366,11 +366,13 @@ export class ZabCluster {
   }
 
   /**
-   * Faults off, every peer up, partitions healed: within `bound` ticks a leader serves, a new
-   * proposal commits, and every peer has applied all that is committed. Throws if not.
+   * Faults off, every peer up (but `keepDown`), partitions healed: within `bound` ticks a
+   * leader serves, a new proposal commits, and every peer up has applied all that is
+   * committed. Throws if not.
    */
-  settle(bound: number): void {
-    this.faults = NO_FAULTS;
+  settle(bound: number, keepDown: ReadonlySet<number> = new Set()): void {
+    this.faults = keepDown.size === 0 ? NO_FAULTS : { ...NO_FAULTS, restart: 0 };
+    for (const id of this.peers.keys()) if (!keepDown.has(id)) this.restartPeer(id);
     this.partition = undefined;
     let proposed: bigint | undefined;
     for (let i = 0; i < bound; i++) {
@@ -388,7 +390,9 @@ export class ZabCluster {
 
   private allApplied(zxid: bigint): boolean {
     return [...this.peers.values()].every(
-      (s) => s.applied.length === this.committed.length && s.applied.at(-1)?.zxid === zxid,
+      (s) =>
+        s.peer === undefined ||
+        (s.applied.length === this.committed.length && s.applied.at(-1)?.zxid === zxid),
     );
   }
 }

@@ -96,4 +96,37 @@ describe("Zab scenarios from ZooKeeper's sync-phase bugs", () => {
     assert.deepEqual(committed.slice(0, 6), ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]);
     for (const id of [1, 2, 3]) assert.deepEqual(payloads(cluster, id), committed);
   });
+
+  test("the quorum crashes right after the leader establishes; what the synced follower acked survives (ZOOKEEPER-3911, -4646, -4685, -4785, -4643)", () => {
+    // Peer 1 holds 1.1-1.5 (1.3-1.5 never committed), peer 2 only 1.1-1.2, peer 3 is away.
+    // Peer 1 leads epoch 2, syncs peer 2 by DIFF, and commits 1.3-1.5 at establishment on
+    // peer 2's ack of NEWLEADER. Then both crash with whatever was not yet fsynced lost, and
+    // peer 1 never returns: peers 2 and 3 must still have 1.3-1.5. In ZooKeeper the ack could
+    // leave before the DIFF (or the new currentEpoch) was on disk.
+    for (let seed = 1; seed <= 40; seed++) {
+      const initial = new Map([
+        [1, durable([1, 1], txns(1, 1, 5))],
+        [2, durable([1, 1], txns(1, 1, 2))],
+        [3, durable([1, 1], txns(1, 1, 2))],
+      ]);
+      const cluster = new ZabCluster(
+        seed,
+        3,
+        0,
+        { ...STAY_DOWN, slowSync: 0.6 },
+        initial,
+        new Set([3]),
+      );
+      for (let i = 0; i < 300 && cluster.committed.length < 5; i++) cluster.step();
+      assert.equal(cluster.committed.length, 5, `seed ${seed}: the leader committed 1.1-1.5`);
+      cluster.crashPeer(1);
+      cluster.crashPeer(2);
+      cluster.restartPeer(2);
+      cluster.restartPeer(3);
+      cluster.settle(600, new Set([1]));
+      const committed = cluster.committed.map((e) => e.payload);
+      assert.deepEqual(committed.slice(0, 5), ["1.1", "1.2", "1.3", "1.4", "1.5"], `seed ${seed}`);
+      for (const id of [2, 3]) assert.deepEqual(payloads(cluster, id), committed, `seed ${seed}`);
+    }
+  });
 });
