@@ -1,0 +1,118 @@
+/**
+ * A Zab peer wired to the world: ticks from a timer, messages from the QuorumTransport, and
+ * each Ready carried out in order — persisted (by the caller's PeerStorage), then links
+ * dropped, messages sent, committed txns applied. Readies are processed one at a time: the
+ * next waits until the previous one's persistence is done, so nothing is sent that depends on
+ * state not yet durable.
+ */
+import type { Message, PeerState } from "../../zab/messages.js";
+import { type DurableState, type ZabConfig, ZabPeer } from "../../zab/peer.js";
+import type { Ready } from "../../zab/ready.js";
+import type { QuorumServer } from "../ensemble-config.js";
+import type { Logger } from "../logger.js";
+import { QuorumTransport } from "./transport.js";
+
+export interface PeerStorage<P> {
+  /** Makes the Ready's epochs, truncation, snapshot and appends durable. */
+  persist(ready: Ready<P>): Promise<void>;
+  /** Applies committed txns, in order. */
+  apply(entries: readonly { zxid: bigint; payload: P }[]): void;
+}
+
+export interface PeerShellOptions<P> {
+  readonly me: QuorumServer;
+  readonly servers: readonly QuorumServer[];
+  readonly config: Omit<ZabConfig, "id" | "voters" | "observers">;
+  readonly durable: DurableState<P>;
+  readonly storage: PeerStorage<P>;
+  readonly tickMs: number;
+  readonly log: Logger;
+  /** Told of every role change (and of a leader's establishment). */
+  readonly onRole?: (state: PeerState, leader: number | undefined, epoch: bigint) => void;
+}
+
+export class QuorumPeerShell<P> {
+  readonly peer: ZabPeer<P>;
+  private readonly transport: QuorumTransport<P>;
+  private readonly options: PeerShellOptions<P>;
+  private timer: NodeJS.Timeout | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(options: PeerShellOptions<P>) {
+    this.options = options;
+    const { me, servers } = options;
+    this.peer = new ZabPeer<P>(
+      {
+        ...options.config,
+        id: me.id,
+        voters: servers.filter((s) => s.type === "participant").map((s) => s.id),
+        observers: servers.filter((s) => s.type === "observer").map((s) => s.id),
+      },
+      options.durable,
+    );
+    this.transport = new QuorumTransport<P>(
+      me,
+      servers,
+      {
+        message: (from, message) => this.input(() => this.peer.step(from, message)),
+        disconnected: (peer) => this.input(() => this.peer.disconnected(peer)),
+      },
+      options.log,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.transport.start();
+    this.timer = setInterval(() => this.input(() => this.peer.tick()), this.options.tickMs);
+    this.input(() => {});
+  }
+
+  /** Proposes on this peer if it is an established leader; the zxid, or undefined. */
+  propose(payload: P): bigint | undefined {
+    let zxid: bigint | undefined;
+    this.input(() => {
+      zxid = this.peer.propose(payload);
+    });
+    return zxid;
+  }
+
+  /** Feeds the peer, then queues its Ready behind the ones before it. */
+  private input(step: () => void): void {
+    if (this.stopped) return;
+    step();
+    const ready = this.peer.ready();
+    // The link a quorum message takes depends on the role it was written in, not on the role
+    // when it goes out (after the persistence before it).
+    const learning = this.peer.state === "FOLLOWING" || this.peer.state === "OBSERVING";
+    const leader = learning ? this.peer.leader : undefined;
+    this.queue = this.queue.then(() => this.execute(ready, leader));
+  }
+
+  private async execute(ready: Ready<P>, leader: number | undefined): Promise<void> {
+    if (this.stopped) return;
+    await this.options.storage.persist(ready);
+    if (this.stopped) return;
+    for (const peer of ready.disconnect) this.transport.disconnect(peer);
+    for (const { to, message } of ready.messages) {
+      this.transport.send(to, message as Message<P>, to === leader);
+    }
+    if (ready.commit.length > 0) this.options.storage.apply(ready.commit);
+    if (ready.role) {
+      const { state, leader, epoch } = ready.role;
+      this.options.log.info({ state, leader, epoch: Number(epoch) }, "quorum role");
+      this.options.onRole?.(state, leader, epoch);
+    }
+    if (ready.established !== undefined) {
+      this.options.log.info({ epoch: Number(ready.established) }, "leader established");
+      this.options.onRole?.("LEADING", this.options.me.id, ready.established);
+    }
+  }
+
+  /** Stops ticking and closes every connection (what is queued is dropped). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The sockets between the servers of an ensemble, for a Zab peer (zab/peer.ts):
+ *
+ * - Election notifications go to each server's election port, on a connection this server
+ *   opens when it first has something to say (and opens again after a failure). Losing some is
+ *   harmless: the peer repeats its vote.
+ * - Quorum messages travel on one TCP connection between a learner and its leader, opened by
+ *   the learner to the leader's quorum port (as in ZooKeeper). That connection is Zab's FIFO
+ *   link: when it breaks, both ends are told (`disconnected`), and a message for a peer with no
+ *   link is dropped (a learner repeats FOLLOWERINFO until its leader answers).
+ *
+ * Every connection starts with a hello frame naming the server that opened it.
+ */
+import net from "node:net";
+import type { Message } from "../../zab/messages.js";
+import type { QuorumServer } from "../ensemble-config.js";
+import type { Logger } from "../logger.js";
+import { decodeBody, encodeFrame, FrameSplitter, type Hello } from "./codec.js";
+
+export interface TransportHandlers<P> {
+  message(from: number, message: Message<P>): void;
+  disconnected(peer: number): void;
+}
+
+interface Link {
+  readonly peer: number;
+  readonly socket: net.Socket;
+  /** Frames queued while the connection is being made. */
+  pending: Buffer[] | undefined;
+}
+
+export class QuorumTransport<P> {
+  private readonly me: QuorumServer;
+  private readonly servers: Map<number, QuorumServer>;
+  private readonly handlers: TransportHandlers<P>;
+  private readonly log: Logger;
+  private readonly listeners: net.Server[] = [];
+  private readonly election = new Map<number, Link>();
+  /** Quorum links this server opened (to its leader). */
+  private readonly outbound = new Map<number, Link>();
+  /** Quorum links learners opened to this server (as their leader). */
+  private readonly inbound = new Map<number, Link>();
+  private readonly accepted = new Set<net.Socket>();
+  private closed = false;
+
+  constructor(
+    me: QuorumServer,
+    servers: readonly QuorumServer[],
+    handlers: TransportHandlers<P>,
+    log: Logger,
+  ) {
+    this.me = me;
+    this.servers = new Map(servers.map((s) => [s.id, s]));
+    this.handlers = handlers;
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([
+      this.listen(this.me.quorumPort, "quorum"),
+      this.listen(this.me.electionPort, "election"),
+    ]);
+  }
+
+  private listen(port: number, channel: "quorum" | "election"): Promise<void> {
+    const server = net.createServer((socket) => this.accept(socket, channel));
+    this.listeners.push(server);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: this.me.host, port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** A connection another server opened: its first frame says who it is. */
+  private accept(socket: net.Socket, channel: "quorum" | "election"): void {
+    socket.setNoDelay(true);
+    this.accepted.add(socket);
+    let peer: number | undefined;
+    this.read(socket, (frame) => {
+      if (peer === undefined) {
+        const id = (frame as Hello).id;
+        if (typeof id !== "number" || !this.servers.has(id)) {
+          this.log.warn({ channel }, "quorum connection from an unknown server; closing it");
+          socket.destroy();
+          return;
+        }
+        peer = id;
+        if (channel === "quorum") {
+          // A learner that connects again replaces its old link.
+          this.inbound.get(id)?.socket.destroy();
+          this.inbound.set(id, { peer: id, socket, pending: undefined });
+        }
+        return;
+      }
+      this.handlers.message(peer, frame as Message<P>);
+    });
+    socket.on("close", () => {
+      this.accepted.delete(socket);
+      if (channel === "quorum" && peer !== undefined && this.inbound.get(peer)?.socket === socket) {
+        this.inbound.delete(peer);
+        if (!this.closed) this.handlers.disconnected(peer);
+      }
+    });
+  }
+
+  private read(socket: net.Socket, onFrame: (frame: unknown) => void): void {
+    const splitter = new FrameSplitter();
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        splitter.push(chunk, (body) => onFrame(decodeBody(body)));
+      } catch (error) {
+        this.log.warn({ reason: (error as Error).message }, "malformed quorum frame; closing");
+        socket.destroy();
+      }
+    });
+    socket.on("error", () => {});
+  }
+
+  /**
+   * Sends a message: a notification on the election channel; a quorum message on the link
+   * with `to` — the one we opened if `toLeader` (we are its learner), else the one it opened.
+   */
+  send(to: number, message: Message<P>, toLeader: boolean): void {
+    if (this.closed || to === this.me.id) return;
+    const frame = encodeFrame(message);
+    if (message.type === "NOTIFICATION") {
+      this.write(this.connect(this.election, to, "election"), frame);
+    } else if (toLeader) {
+      this.write(this.connect(this.outbound, to, "quorum"), frame);
+    } else {
+      const link = this.inbound.get(to);
+      if (link !== undefined) this.write(link, frame);
+    }
+  }
+
+  private write(link: Link | undefined, frame: Buffer): void {
+    if (link === undefined) return;
+    if (link.pending !== undefined) link.pending.push(frame);
+    else link.socket.write(frame);
+  }
+
+  /** The link we opened to `peer` on a channel, opening it if there is none. */
+  private connect(
+    links: Map<number, Link>,
+    peer: number,
+    channel: "quorum" | "election",
+  ): Link | undefined {
+    const existing = links.get(peer);
+    if (existing !== undefined) return existing;
+    const server = this.servers.get(peer);
+    if (server === undefined) return undefined;
+    const port = channel === "quorum" ? server.quorumPort : server.electionPort;
+    const socket = net.connect({ host: server.host, port });
+    socket.setNoDelay(true);
+    const link: Link = { peer, socket, pending: [encodeFrame({ id: this.me.id })] };
+    links.set(peer, link);
+    socket.once("connect", () => {
+      const frames = link.pending ?? [];
+      link.pending = undefined;
+      socket.write(Buffer.concat(frames));
+    });
+    this.read(socket, (frame) => this.handlers.message(peer, frame as Message<P>));
+    socket.on("close", () => {
+      if (links.get(peer) !== link) return;
+      links.delete(peer);
+      if (channel === "quorum" && !this.closed) this.handlers.disconnected(peer);
+    });
+    return link;
+  }
+
+  /** Drops the quorum links with `peer` (a leader stepping down, a learner leaving its leader). */
+  disconnect(peer: number): void {
+    for (const links of [this.outbound, this.inbound]) {
+      const link = links.get(peer);
+      if (link !== undefined) {
+        links.delete(peer);
+        link.socket.destroy();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const links of [this.election, this.outbound, this.inbound]) {
+      for (const link of links.values()) link.socket.destroy();
+      links.clear();
+    }
+    for (const socket of this.accepted) socket.destroy();
+    await Promise.all(
+      this.listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+  }
+}
