@@ -94,6 +94,15 @@ function removeUnfinishedSnapshots(snapDir: string, log: Logger): void {
   }
 }
 
+/**
+ * The newest readable snapshot as a tree (an empty tree if there is none), with the same
+ * fallback and refusal rules as `recover`; the logs are not read.
+ */
+export function loadNewestSnapshot(snapDir: string, log: Logger): { tree: DataTree } {
+  removeUnfinishedSnapshots(snapDir, log);
+  return { tree: loadSnapshot(snapDir, log)?.tree ?? new DataTree() };
+}
+
 /** The snapshot's contents but its nodes, which went straight into `tree`. */
 type LoadedSnapshot = Omit<SnapshotContents, "nodes"> & { file: string; tree: DataTree };
 
@@ -170,43 +179,69 @@ function replayLogs(
   afterTxn: (zxid: bigint) => void,
 ): number {
   const base = tree.lastProcessedZxid;
-  const logs = logsAfter(logDir, base);
-  let replayed = 0;
-  let expected = base + 1n;
   tree.replaying = true;
+  let replayed: number;
   try {
-    for (let i = 0; i < logs.length; i++) {
-      const { file } = logs[i] as { file: string };
-      const last = i === logs.length - 1;
-      // Records the snapshot covers (zxid < expected) are checked but not decoded.
-      const reader = openLog(file, last, log, expected - 1n);
-      if (reader === undefined) continue;
-      for (let entry = nextEntry(reader); entry !== undefined; entry = nextEntry(reader)) {
-        const zxid = entry.header.zxid;
-        if (zxid < expected) continue; // already in the snapshot (a record too short to skip)
-        if (zxid !== expected) {
-          throw new RecoveryError(
-            `${file}: txn 0x${zxid.toString(16)} at offset ${entry.offset} follows ` +
-              `0x${(expected - 1n).toString(16)}: the txns in between are missing`,
-          );
-        }
-        tree.apply(entry.header, entry.txn);
-        afterTxn(zxid);
-        expected++;
-        replayed++;
-      }
-      endLog(reader, last, log);
-    }
+    replayed = forEachLoggedTxn(logDir, base, log, "contiguous", (entry) => {
+      tree.apply(entry.header, entry.txn);
+      afterTxn(entry.header.zxid);
+    });
   } finally {
     tree.replaying = false;
   }
-  if (logs.length > 0 || replayed > 0) {
+  if (replayed > 0) {
     log.info(
       { snapshotZxid: hex(base), lastZxid: hex(tree.lastProcessedZxid), replayed },
       "replayed the txn log",
     );
   }
   return replayed;
+}
+
+/**
+ * Every logged txn after `base`, in order, with the torn-tail and corruption rules above.
+ * "contiguous": a standalone server's zxids follow each other with no gap. "epochs": a quorum
+ * peer's history, where a txn follows the one before it or starts a later epoch (counter 1).
+ */
+export function forEachLoggedTxn(
+  logDir: string,
+  base: bigint,
+  log: Logger,
+  rule: "contiguous" | "epochs",
+  visit: (entry: LogEntry) => void,
+): number {
+  const logs = logsAfter(logDir, base);
+  let count = 0;
+  let previous = base;
+  for (let i = 0; i < logs.length; i++) {
+    const { file } = logs[i] as { file: string };
+    const last = i === logs.length - 1;
+    // Records the snapshot covers are checked but not decoded.
+    const reader = openLog(file, last, log, previous);
+    if (reader === undefined) continue;
+    for (let entry = nextEntry(reader); entry !== undefined; entry = nextEntry(reader)) {
+      const zxid = entry.header.zxid;
+      if (zxid <= previous) continue; // already in the snapshot (a record too short to skip)
+      if (!follows(previous, zxid, rule, base)) {
+        throw new RecoveryError(
+          `${file}: txn 0x${zxid.toString(16)} at offset ${entry.offset} follows ` +
+            `0x${previous.toString(16)}: the txns in between are missing`,
+        );
+      }
+      visit(entry);
+      previous = zxid;
+      count++;
+    }
+    endLog(reader, last, log);
+  }
+  return count;
+}
+
+function follows(previous: bigint, zxid: bigint, rule: "contiguous" | "epochs", base: bigint) {
+  if (zxid === previous + 1n) return true;
+  if (rule === "contiguous") return false;
+  // A quorum history jumps to counter 1 of a later epoch; after a snapshot anything later goes.
+  return previous === base || ((zxid & 0xffffffffn) === 1n && zxid >> 32n > previous >> 32n);
 }
 
 /** One log to read, skipping the records through `skipThrough`; undefined for an empty last file. */

@@ -65,9 +65,13 @@ export class GroupCommitLog {
 
   /** Queues one txn; `done` runs once it is durable. Marshals now, so the txn may change after. */
   append(header: LoggedTxnHeader, txn: LoggedTxn, done: () => void): void {
+    this.appendBytes(header.zxid, serializeTxn(header, txn), done);
+  }
+
+  /** Queues a txn already marshalled (serializeTxn's bytes, as a quorum peer receives them). */
+  appendBytes(zxid: bigint, bytes: Buffer, done: () => void): void {
     if (this.failed || this.closed) return; // nothing more is acknowledged
-    const bytes = serializeTxn(header, txn);
-    this.pending.push({ zxid: header.zxid, bytes, done });
+    this.pending.push({ zxid, bytes, done });
     this.txnsInFile++;
     this.bytesInFile += bytes.length;
     if (!this.flushing && !this.scheduled) {
