@@ -37,6 +37,11 @@ export class Reader {
     return this.cursor;
   }
 
+  /** The bytes not read yet (a view), e.g. a request body to pass on unread. */
+  rest(): Buffer {
+    return this.buffer.subarray(this.cursor, this.end);
+  }
+
   get remaining(): number {
     return this.end - this.cursor;
   }

@@ -7,7 +7,7 @@
  */
 import net from "node:net";
 import { scheduleAutopurge } from "./autopurge.js";
-import { resolveOptions } from "./config.js";
+import { type ResolvedServerOptions, resolveOptions } from "./config.js";
 import { ZKDatabase } from "./database.js";
 import { fourLetterWord } from "./four-letter-words/index.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -53,6 +53,35 @@ export async function startServer(
     // before it are no longer needed (and a data dir always has a snapshot to start from).
     await db.takeSnapshot();
   }
+  const served = await serveClients(zooKeeper, resolved, log, {
+    stop: async () => {
+      await db?.close();
+    },
+  });
+  // A txn log that cannot be written: stop serving rather than acknowledge what is not durable.
+  fatal = () => {
+    void served.close();
+  };
+  return { ...served, database: db };
+}
+
+export interface ServeOptions {
+  /** False while new clients must be turned away (an ensemble server without a leader). */
+  readonly accept?: () => boolean;
+  /** Runs after the listener and every connection are closed. */
+  readonly stop?: () => Promise<void>;
+}
+
+/**
+ * The client side of a server: the listener on clientPort, connections and their limits, the
+ * session and container timers, autopurge. Shared by a standalone server and an ensemble's.
+ */
+export async function serveClients(
+  zooKeeper: ZooKeeperServer,
+  resolved: ResolvedServerOptions,
+  log: Logger,
+  options: ServeOptions = {},
+): Promise<Omit<RunningServer, "database"> & { closeClients(reason: string): void }> {
   const connections = new Set<ServerConnection>();
   const perIp = new Map<string, number>();
   const hooks = {
@@ -74,6 +103,10 @@ export async function startServer(
     },
   };
   const listener = net.createServer((socket) => {
+    if (options.accept !== undefined && !options.accept()) {
+      socket.destroy();
+      return;
+    }
     const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
     const count = perIp.get(ip) ?? 0;
     if (resolved.maxClientCnxns > 0 && count >= resolved.maxClientCnxns) {
@@ -115,20 +148,18 @@ export async function startServer(
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const connection of [...connections]) connection.close("server shutting down");
       await stopped;
-      await db?.close();
+      await options.stop?.();
     })();
     return closing;
   }
-  // A txn log that cannot be written: stop serving rather than acknowledge what is not durable.
-  fatal = () => {
-    void close();
-  };
   return {
     host,
     port: address.port,
     address: host.includes(":") ? `[${host}]:${address.port}` : `${host}:${address.port}`,
     zooKeeper,
-    database: db,
     close,
+    closeClients(reason: string) {
+      for (const connection of [...connections]) connection.close(reason);
+    },
   };
 }

@@ -101,7 +101,7 @@ const WRITES: ReadonlySet<number> = new Set([
 ]);
 
 /** A reply (or a deferred read) in a connection's queue; `run` is set once it can go. */
-interface Slot {
+export interface Slot {
   run: (() => void) | undefined;
 }
 
@@ -123,6 +123,19 @@ export class ZooKeeperServer {
   private readonly queues = new Map<ClientConnection, Slot[]>();
   /** Frames that came before the connection's createSession was durable. */
   private readonly early = new Map<ClientConnection, Reader[]>();
+  /**
+   * In an ensemble (quorum/ensemble-role.ts): a follower's writes and new sessions go to the
+   * leader instead of the sink; these return true when they took the request.
+   */
+  forwardWrite?: (cnxn: ClientConnection, xid: number, opcode: number, body: Reader) => boolean;
+  forwardSession?: (
+    cnxn: ClientConnection,
+    id: bigint,
+    timeout: number,
+    done: () => void,
+  ) => boolean;
+  /** In an ensemble, only the leader expires sessions; false on the others. */
+  expiresSessions = true;
   /** Writes handed to the sink and not yet applied (globalOutstandingLimit counts these). */
   private inFlight = 0;
   private throttledReaders: (() => void)[] = [];
@@ -199,8 +212,7 @@ export class ZooKeeperServer {
       this.sessions.add(id, timeout);
       // Frames the client pipelines behind its ConnectRequest wait for the session.
       this.early.set(cnxn, []);
-      const header = this.header(id, 0, OpCode.createSession);
-      this.propose(header, { type: OpCode.createSession, timeOut: timeout }, () => {
+      const established = () => {
         const early = this.early.get(cnxn);
         this.early.delete(cnxn);
         if (early === undefined) return; // the connection went while the txn was in the sink
@@ -208,7 +220,10 @@ export class ZooKeeperServer {
         this.sendConnectResponse(cnxn, timeout, id, sessionPassword(id));
         this.log.debug({ session: hex(id), timeout, client: cnxn.remote }, "session established");
         for (const frame of early) this.process(cnxn, frame);
-      });
+      };
+      if (this.forwardSession?.(cnxn, id, timeout, established)) return;
+      const header = this.header(id, 0, OpCode.createSession);
+      this.propose(header, { type: OpCode.createSession, timeOut: timeout }, established);
       return;
     }
     const id = request.sessionId;
@@ -250,6 +265,7 @@ export class ZooKeeperServer {
 
   /** Ends sessions whose clients stopped talking: their ephemerals go, their connections close. */
   expireSessions(): void {
+    if (!this.expiresSessions) return;
     for (const session of this.sessions.takeExpired()) {
       this.log.info({ session: hex(session.id), timeout: session.timeoutMs }, "session expired");
       this.closeSession(session.id, 0, () =>
@@ -274,7 +290,7 @@ export class ZooKeeperServer {
   }
 
   /** A TxnHeader with the next zxid. */
-  private header(clientId: bigint, cxid: number, type: number): TxnHeader {
+  header(clientId: bigint, cxid: number, type: number): TxnHeader {
     return { clientId, cxid, zxid: ++this.zxid, time: this.time(), type };
   }
 
@@ -305,6 +321,9 @@ export class ZooKeeperServer {
     }
     if (xid === Xid.auth && opcode === OpCode.auth) return this.addAuth(cnxn, frame);
     const started = this.now();
+    if (this.forwardWrite !== undefined && WRITES.has(opcode)) {
+      if (this.forwardWrite(cnxn, xid, opcode, frame)) return;
+    }
     const queue = this.queues.get(cnxn);
     if (queue !== undefined && !WRITES.has(opcode)) {
       // A read behind this connection's writes in flight: answered once they are applied.
@@ -619,7 +638,7 @@ export class ZooKeeperServer {
    * A txn's way into the tree: to the sink, and once durable, applied (firing its watches) and
    * its records dropped; then `applied` (the reply, usually).
    */
-  private propose(header: TxnHeader, txn: Txn, applied: (result: TxnResult) => void): void {
+  propose(header: TxnHeader, txn: Txn, applied: (result: TxnResult) => void): void {
     this.inFlight++;
     this.sink.append(header, txn, () => {
       this.inFlight--;
@@ -630,8 +649,24 @@ export class ZooKeeperServer {
     });
   }
 
+  /**
+   * A committed txn this server did not propose (a follower's, or a new leader's inherited
+   * history): applied to the tree like any other. Returns the result for the caller's reply.
+   */
+  applyCommitted(header: TxnHeader, txn: Txn): TxnResult {
+    const result = this.tree.apply(header, txn);
+    this.records.applied(header.zxid);
+    if (header.zxid > this.zxid) this.zxid = header.zxid;
+    return result;
+  }
+
+  /** A new leader's first zxid (its epoch, counter 0): its proposals count on from here. */
+  resetZxid(zxid: bigint): void {
+    this.zxid = zxid;
+  }
+
   /** A place in the connection's reply order for a write's reply. */
-  private reserveSlot(cnxn: ClientConnection): Slot {
+  reserveSlot(cnxn: ClientConnection): Slot {
     const slot: Slot = { run: undefined };
     const queue = this.queues.get(cnxn);
     if (queue === undefined) this.queues.set(cnxn, [slot]);
@@ -640,7 +675,7 @@ export class ZooKeeperServer {
   }
 
   /** The write in `slot` is applied: send what can go now, in order. */
-  private fill(cnxn: ClientConnection, slot: Slot, run: () => void): void {
+  fill(cnxn: ClientConnection, slot: Slot, run: () => void): void {
     slot.run = run;
     const queue = this.queues.get(cnxn);
     if (queue === undefined) return; // the connection is gone
@@ -657,7 +692,7 @@ export class ZooKeeperServer {
 
   // ---- replies ----
 
-  private reply(
+  reply(
     cnxn: ClientConnection,
     xid: number,
     err: number,

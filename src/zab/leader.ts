@@ -68,6 +68,12 @@ export class LeaderRole<P> {
       case "ACK":
         if (learner) this.ack(learner, message.zxid);
         return true;
+      case "REQUEST":
+        if (learner?.stage === "synced") {
+          this.core.ready.requests ??= [];
+          this.core.ready.requests.push({ from, request: message.request });
+        }
+        return true;
       default:
         return true;
     }

@@ -145,6 +145,13 @@ export class LearnerRole<P> {
     return true;
   }
 
+  /** Sends a client request to the leader; false unless synced (UPTODATE came). */
+  forward(request: unknown): boolean {
+    if (this.stage !== "broadcast") return false;
+    this.core.send(this.leader, { type: "REQUEST", request });
+    return true;
+  }
+
   /** False once the leader has been silent too long for the phase we are in. */
   tick(): boolean {
     const { core } = this;

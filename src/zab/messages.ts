@@ -70,7 +70,9 @@ export type QuorumMessage<P = unknown> =
   /** Observers get committed txns only. */
   | { readonly type: "INFORM"; readonly entry: Entry<P> }
   | { readonly type: "PING" }
-  | { readonly type: "PONG" };
+  | { readonly type: "PONG" }
+  /** A learner's client request for the leader (ZooKeeper's REQUEST): opaque to Zab. */
+  | { readonly type: "REQUEST"; readonly request: unknown };
 
 export type Message<P = unknown> = Notification | QuorumMessage<P>;
 

@@ -106,6 +106,11 @@ export class ZabPeer<P> {
     return this.role instanceof LeaderRole ? this.role.propose(payload) : undefined;
   }
 
+  /** Learner only, once synced: sends a client request to the leader; false otherwise. */
+  forward(request: unknown): boolean {
+    return this.role instanceof LearnerRole ? this.role.forward(request) : false;
+  }
+
   /** Takes what the shell must do now (see ready.ts). */
   ready(): Ready<P> {
     const ready = this.core.ready;

@@ -33,6 +33,8 @@ export interface Ready<P> {
   role?: { state: PeerState; leader: number | undefined; epoch: bigint };
   /** A leader that has a quorum synced: it can take proposals now. */
   established?: bigint;
+  /** Leader: client requests its learners forwarded, for the shell's server to handle. */
+  requests?: { from: number; request: unknown }[];
 }
 
 export function emptyReady<P>(): Ready<P> {
@@ -50,6 +52,7 @@ export function isEmpty(ready: Ready<unknown>): boolean {
     ready.messages.length === 0 &&
     ready.commit.length === 0 &&
     ready.role === undefined &&
-    ready.established === undefined
+    ready.established === undefined &&
+    (ready.requests === undefined || ready.requests.length === 0)
   );
 }

@@ -29,6 +29,12 @@ export interface PeerShellOptions<P> {
   readonly log: Logger;
   /** Told of every role change (and of a leader's establishment). */
   readonly onRole?: (state: PeerState, leader: number | undefined, epoch: bigint) => void;
+  /** Called at once (not after persisting) when this peer establishes itself as leader. */
+  readonly onEstablished?: (epoch: bigint) => void;
+  /** Leader: a client request a learner forwarded. */
+  readonly onRequest?: (from: number, request: unknown) => void;
+  /** Every tick, after the peer's (a learner forwards its sessions' activity here). */
+  readonly onTick?: () => void;
 }
 
 export class QuorumPeerShell<P> {
@@ -64,7 +70,10 @@ export class QuorumPeerShell<P> {
 
   async start(): Promise<void> {
     await this.transport.start();
-    this.timer = setInterval(() => this.input(() => this.peer.tick()), this.options.tickMs);
+    this.timer = setInterval(() => {
+      this.input(() => this.peer.tick());
+      this.options.onTick?.();
+    }, this.options.tickMs);
     this.input(() => {});
   }
 
@@ -77,11 +86,22 @@ export class QuorumPeerShell<P> {
     return zxid;
   }
 
+  /** Learner, once synced: sends a client request to the leader; false if it cannot. */
+  forward(request: unknown): boolean {
+    let sent = false;
+    this.input(() => {
+      sent = this.peer.forward(request);
+    });
+    return sent;
+  }
+
   /** Feeds the peer, then queues its Ready behind the ones before it. */
   private input(step: () => void): void {
     if (this.stopped) return;
     step();
     const ready = this.peer.ready();
+    // The server must number its txns from the new epoch before anything more is proposed.
+    if (ready.established !== undefined) this.options.onEstablished?.(ready.established);
     // The link a quorum message takes depends on the role it was written in, not on the role
     // when it goes out (after the persistence before it).
     const learning = this.peer.state === "FOLLOWING" || this.peer.state === "OBSERVING";
@@ -98,6 +118,7 @@ export class QuorumPeerShell<P> {
       this.transport.send(to, message as Message<P>, to === leader);
     }
     if (ready.commit.length > 0) this.options.storage.apply(ready.commit);
+    for (const { from, request } of ready.requests ?? []) this.options.onRequest?.(from, request);
     if (ready.role) {
       const { state, leader, epoch } = ready.role;
       this.options.log.info({ state, leader, epoch: Number(epoch) }, "quorum role");

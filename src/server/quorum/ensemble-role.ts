@@ -1,0 +1,263 @@
+/**
+ * What changes in a ZooKeeperServer when it is one server of an ensemble (ZooKeeper's
+ * LeaderZooKeeperServer / FollowerZooKeeperServer, in one place):
+ *
+ * - The leader preps every write (its own clients' and those its followers forward) and hands
+ *   the txn to Zab instead of the local log; the txn is applied once Zab commits it.
+ * - A follower forwards its clients' writes and new sessions to the leader and answers them
+ *   when the committed txn comes back (matched by session id and cxid); reads it answers from
+ *   its own tree, in order with the session's writes.
+ * - Sessions are global: creation and close are txns; only the leader expires sessions, from
+ *   the activity the followers report every tick.
+ * - While a server has no established leader it serves no clients: role changes close them,
+ *   and they reconnect to a server that serves (ZooKeeper shuts its server down likewise).
+ */
+import { type Id, Reader, Writer } from "../../jute/index.js";
+import { ErrorCode } from "../../protocol/errors.js";
+import { OpCode } from "../../protocol/opcodes.js";
+import { deserializeTxn, serializeTxn } from "../../storage/txn-codec.js";
+import type { Entry } from "../../zab/log.js";
+import type { PeerState } from "../../zab/messages.js";
+import { makeZxid } from "../../zab/zxid.js";
+import { type ClientConnection, newConnectionStats } from "../connection.js";
+import type { Logger } from "../logger.js";
+import { opName, replyBody } from "../replies.js";
+import type { Txn, TxnHeader } from "../txn.js";
+import type { Slot, TxnSink, ZooKeeperServer } from "../zookeeper-server.js";
+import type { QuorumPeerShell } from "./peer-shell.js";
+
+/** A client request a follower passes to its leader. */
+export type ForwardedRequest =
+  | { kind: "createSession"; sessionId: bigint; timeout: number }
+  | {
+      kind: "write";
+      sessionId: bigint;
+      xid: number;
+      opcode: number;
+      body: Buffer;
+      authIds: Id[];
+    }
+  | { kind: "touch"; sessions: bigint[] };
+
+interface PendingWrite {
+  readonly cnxn: ClientConnection;
+  readonly slot: Slot;
+  readonly opcode: number;
+  readonly started: number;
+}
+
+/** A follower's session as the leader sees it: requests run with its ids, replies go nowhere. */
+function remoteConnection(sessionId: bigint, authIds: Id[]): ClientConnection {
+  return {
+    sessionId,
+    authIds,
+    clientIp: "",
+    remote: "forwarded",
+    stats: newConnectionStats(Date.now()),
+    send: () => {},
+    close: () => {},
+    process: () => {},
+  };
+}
+
+export class EnsembleRole implements TxnSink {
+  private readonly server: ZooKeeperServer;
+  private readonly log: Logger;
+  private shell!: QuorumPeerShell<Buffer>;
+  state: PeerState = "LOOKING";
+  /** The leader's own proposals, by zxid: applied through ZooKeeperServer.propose's callback. */
+  private readonly proposed = new Map<bigint, () => void>();
+  private readonly forwarded = new Map<string, PendingWrite>();
+  private readonly connecting = new Map<bigint, () => void>();
+  private readonly touched = new Set<bigint>();
+  /** Client connections are closed when this server stops serving (set by the wiring). */
+  closeClients: (reason: string) => void = () => {};
+
+  constructor(server: ZooKeeperServer, log: Logger) {
+    this.server = server;
+    this.log = log;
+    server.sink = this;
+    server.expiresSessions = false;
+    server.forwardWrite = (cnxn, xid, opcode, body) => this.forwardWrite(cnxn, xid, opcode, body);
+    server.forwardSession = (cnxn, id, timeout, done) =>
+      this.forwardSession(cnxn, id, timeout, done);
+  }
+
+  attach(shell: QuorumPeerShell<Buffer>): void {
+    this.shell = shell;
+  }
+
+  /** True while this server may take clients: an established leader, or a synced learner. */
+  get serving(): boolean {
+    return this.shell?.peer.serving ?? false;
+  }
+
+  // ---- leader: txns to Zab ----
+
+  append(header: TxnHeader, txn: Txn, durable: () => void): void {
+    const zxid = this.shell.propose(serializeTxn(header, txn));
+    if (zxid !== header.zxid) {
+      // Not (or no longer) an established leader: the write cannot be ordered here.
+      this.log.warn({ zxid: header.zxid.toString(16) }, "write dropped: not the leader");
+      return;
+    }
+    this.proposed.set(zxid, durable);
+  }
+
+  /** Committed txns, in order, from the peer's storage. */
+  applyCommitted(entries: readonly Entry<Buffer>[]): void {
+    for (const entry of entries) {
+      const own = this.proposed.get(entry.zxid);
+      if (own !== undefined) {
+        this.proposed.delete(entry.zxid);
+        own();
+        continue;
+      }
+      const { header, txn } = deserializeTxn(entry.payload);
+      const result = this.server.applyCommitted(header as TxnHeader, txn as Txn);
+      this.answer(header as TxnHeader, txn as Txn, result);
+    }
+  }
+
+  /** A committed txn of one of our clients' forwarded requests: its reply goes out now. */
+  private answer(
+    header: TxnHeader,
+    txn: Txn,
+    result: ReturnType<ZooKeeperServer["applyCommitted"]>,
+  ) {
+    const { server } = this;
+    const id = header.clientId;
+    if (txn.type === OpCode.createSession) {
+      if (server.sessions.get(id) === undefined) server.sessions.add(id, txn.timeOut);
+      const done = this.connecting.get(id);
+      this.connecting.delete(id);
+      done?.();
+      return;
+    }
+    const pending = this.forwarded.get(`${id}:${header.cxid}`);
+    this.forwarded.delete(`${id}:${header.cxid}`);
+    if (txn.type === OpCode.closeSession) {
+      server.sessions.remove(id);
+      const cnxn = server.connections.get(id);
+      if (pending !== undefined) {
+        server.fill(pending.cnxn, pending.slot, () => {
+          server.reply(pending.cnxn, header.cxid, 0, pending.started, undefined, "CLOS");
+          pending.cnxn.close("client closed its session");
+        });
+      } else cnxn?.close("session expired");
+      return;
+    }
+    if (pending === undefined) return;
+    const marshalling = txn.type === OpCode.error && txn.err === ErrorCode.MARSHALLINGERROR;
+    const err = marshalling ? txn.err : pending.opcode === OpCode.multi ? 0 : result.err;
+    server.fill(pending.cnxn, pending.slot, () =>
+      server.reply(
+        pending.cnxn,
+        header.cxid,
+        err,
+        pending.started,
+        replyBody(pending.opcode, result),
+        opName(pending.opcode),
+      ),
+    );
+  }
+
+  // ---- follower: requests to the leader ----
+
+  private forwardWrite(cnxn: ClientConnection, xid: number, opcode: number, body: Reader): boolean {
+    if (this.state === "LEADING") return false;
+    const slot = this.server.reserveSlot(cnxn);
+    this.forwarded.set(`${cnxn.sessionId}:${xid}`, {
+      cnxn,
+      slot,
+      opcode,
+      started: Date.now(),
+    });
+    const sent = this.shell.forward({
+      kind: "write",
+      sessionId: cnxn.sessionId,
+      xid,
+      opcode,
+      body: Buffer.from(body.rest()),
+      authIds: cnxn.authIds,
+    } satisfies ForwardedRequest);
+    if (!sent) cnxn.close("no leader to forward the write to");
+    return true;
+  }
+
+  private forwardSession(
+    cnxn: ClientConnection,
+    id: bigint,
+    timeout: number,
+    done: () => void,
+  ): boolean {
+    if (this.state === "LEADING") return false;
+    this.connecting.set(id, done);
+    const sent = this.shell.forward({ kind: "createSession", sessionId: id, timeout });
+    if (!sent) cnxn.close("no leader to create the session with");
+    return true;
+  }
+
+  /** Every tick, a follower tells the leader which of its sessions were active. */
+  tick(): void {
+    if (this.state === "LEADING") return;
+    for (const id of this.server.connections.keys()) this.touched.add(id);
+    if (this.touched.size === 0) return;
+    this.shell.forward({ kind: "touch", sessions: [...this.touched] });
+    this.touched.clear();
+  }
+
+  // ---- leader: requests from followers ----
+
+  handleForwarded(request: ForwardedRequest): void {
+    const { server } = this;
+    if (this.state !== "LEADING") return;
+    if (request.kind === "touch") {
+      for (const id of request.sessions) server.sessions.touch(id);
+      return;
+    }
+    if (request.kind === "createSession") {
+      server.sessions.add(request.sessionId, request.timeout);
+      const header = server.header(request.sessionId, 0, OpCode.createSession);
+      server.propose(header, { type: OpCode.createSession, timeOut: request.timeout }, () => {});
+      return;
+    }
+    const remote = remoteConnection(request.sessionId, request.authIds);
+    const head = new Writer(8);
+    head.writeInt(request.xid).writeInt(request.opcode);
+    const before = server.outstanding;
+    server.process(remote, new Reader(Buffer.concat([head.take(), request.body])));
+    if (server.outstanding === before) {
+      // No txn came of it (an unreadable body, a session gone): the follower still waits for
+      // one, so it gets an error txn, as ZooKeeper's prep makes one.
+      const code = server.sessions.get(request.sessionId)
+        ? ErrorCode.MARSHALLINGERROR
+        : ErrorCode.SESSIONEXPIRED;
+      const header = server.header(request.sessionId, request.xid, OpCode.error);
+      server.propose(header, { type: OpCode.error, err: code }, () => {});
+    }
+  }
+
+  // ---- role changes ----
+
+  roleChanged(state: PeerState, epoch: bigint, established: boolean): void {
+    const { server } = this;
+    const wasServing = this.state !== "LOOKING";
+    if (established) {
+      // Our proposals count from the epoch's start; every session known gets a fresh timeout.
+      server.resetZxid(makeZxid(epoch, 0n));
+      for (const [id, timeout] of server.tree.sessions) {
+        if (server.sessions.get(id) === undefined) server.sessions.add(id, timeout);
+      }
+      server.expiresSessions = true;
+      return;
+    }
+    if (state === this.state) return;
+    this.state = state;
+    server.expiresSessions = false;
+    this.proposed.clear();
+    this.forwarded.clear();
+    this.connecting.clear();
+    if (wasServing) this.closeClients(`this server is now ${state.toLowerCase()}`);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `startEnsembleServer()`: one server of an ensemble — the client port of a ZooKeeperServer,
+ * a Zab peer on the quorum and election ports, and the peer's durable state in dataDir — as
+ * ZooKeeper's QuorumPeerMain runs it.
+ *
+ *     const server = await startEnsembleServer(options, ensemble, me);
+ *     server.role();          // "LEADING", "FOLLOWING", "OBSERVING" or "LOOKING"
+ */
+import type { ResolvedServerOptions } from "../config.js";
+import type { EnsembleConfig, QuorumServer } from "../ensemble-config.js";
+import { type RunningServer, serveClients } from "../index.js";
+import type { Logger } from "../logger.js";
+import { dataDirs } from "../recovery.js";
+import { ZooKeeperServer } from "../zookeeper-server.js";
+import { EnsembleRole, type ForwardedRequest } from "./ensemble-role.js";
+import { QuorumPeerShell } from "./peer-shell.js";
+import { DurablePeerStorage } from "./peer-storage.js";
+
+/** The Zab peer's clock. */
+const ZAB_TICK_MS = 50;
+/** FastLeaderElection's finalizeWait: how long a quorum's choice waits for a better vote. */
+const FINALIZE_WAIT_MS = 200;
+/** How often a looking server repeats its vote. */
+const NOTIFICATION_INTERVAL_MS = 400;
+
+export interface RunningEnsembleServer extends Omit<RunningServer, "database"> {
+  readonly id: number;
+  /** This server's Zab state now. */
+  role(): "LOOKING" | "FOLLOWING" | "LEADING" | "OBSERVING";
+  /** True while it takes clients (an established leader, or a synced learner). */
+  serving(): boolean;
+}
+
+export async function startEnsembleServer(
+  resolved: ResolvedServerOptions & { dataDir: string },
+  ensemble: EnsembleConfig,
+  me: QuorumServer,
+  log: Logger,
+): Promise<RunningEnsembleServer> {
+  let role!: EnsembleRole;
+  const opened = DurablePeerStorage.open(
+    dataDirs(resolved.dataDir, resolved.dataLogDir),
+    log,
+    (entries) => role.applyCommitted(entries),
+    (error) => {
+      log.error({ reason: error.message }, "the txn log failed; stopping");
+      void running.close();
+    },
+  );
+  const zooKeeper = new ZooKeeperServer(resolved, log, Date.now, opened.tree);
+  role = new EnsembleRole(zooKeeper, log);
+  const shell = new QuorumPeerShell<Buffer>({
+    me,
+    servers: ensemble.servers,
+    // Zab ticks finer than tickTime, so an election takes ZooKeeper's fraction of a second:
+    // initLimit and syncLimit keep their meaning (in tickTimes), the election its own waits.
+    config: {
+      initLimit: Math.ceil((ensemble.initLimit * resolved.tickTime) / ZAB_TICK_MS),
+      syncLimit: Math.ceil((ensemble.syncLimit * resolved.tickTime) / ZAB_TICK_MS),
+      finalizeWait: Math.ceil(FINALIZE_WAIT_MS / ZAB_TICK_MS),
+      notificationInterval: Math.ceil(NOTIFICATION_INTERVAL_MS / ZAB_TICK_MS),
+      // The whole history stays in memory for now, so learners always sync by DIFF or TRUNC:
+      // an ensemble server takes no snapshots yet, and a learner could not reload its tree
+      // from a SNAP while it serves (the next step for issue 6).
+      snapshot: () => {
+        throw new Error("SNAP sync is not available in an ensemble server yet");
+      },
+    },
+    durable: opened.durable,
+    storage: opened.storage,
+    tickMs: ZAB_TICK_MS,
+    log,
+    onEstablished: (epoch) => role.roleChanged("LEADING", epoch, true),
+    onRole: (state, _leader, epoch) => role.roleChanged(state, epoch, false),
+    onRequest: (_from, request) => role.handleForwarded(request as ForwardedRequest),
+    onTick: () => role.tick(),
+  });
+  role.attach(shell);
+  const served = await serveClients(zooKeeper, resolved, log, {
+    accept: () => role.serving,
+    stop: async () => {
+      await shell.stop();
+      await opened.storage.close();
+    },
+  });
+  role.closeClients = served.closeClients;
+  await shell.start();
+  const running: RunningEnsembleServer = {
+    ...served,
+    id: me.id,
+    role: () => shell.peer.state,
+    serving: () => role.serving,
+  };
+  return running;
+}
