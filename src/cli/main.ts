@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 const USAGE = `usage: zkts <command> [options]
 
 commands:
-  server             run a standalone ZooKeeper-compatible server (zkts server --help)
+  server             run a ZooKeeper-compatible server, standalone or in an ensemble
+  cluster            run a local ensemble, 3 servers by default (zkts cluster --help)
   purge              remove old snapshots and txn logs (zkts purge --help)
   shell              a zkCli-compatible ZooKeeper shell (zkts shell --help)
   demo               watch a Mutex or a LeaderElection at work (zkts demo --help)
@@ -48,6 +49,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === "server") {
     const { serverCommand } = await import("./commands/server.js");
     return serverCommand(rest);
+  }
+  if (command === "cluster") {
+    const { clusterCommand } = await import("./commands/cluster.js");
+    return clusterCommand(rest);
   }
   if (command === "purge") {
     const { purgeCommand } = await import("./commands/purge.js");

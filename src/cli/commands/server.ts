@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../../protocol/errors.js";
 import { optionsFromConfig, parseZooCfg, resolveOptions } from "../../server/config.js";
-import type { Level } from "../../server/logger.js";
+import { type EnsembleConfig, ensembleFromConfig, readMyId } from "../../server/ensemble-config.js";
+import type { Level, Logger } from "../../server/logger.js";
 import type { ServerOptions } from "../../server/options.js";
 
 export const SERVER_USAGE = `usage: zkts server [--config zoo.cfg] [options]
@@ -59,6 +60,8 @@ const LOG_LEVELS: readonly Level[] = ["debug", "info", "warn", "error", "silent"
 interface ServerCommand {
   readonly options: ServerOptions;
   readonly logLevel: Level | undefined;
+  /** The zoo.cfg's server.N lines, if it has more than one: this server is in an ensemble. */
+  readonly ensemble: EnsembleConfig | undefined;
 }
 
 /** Grace for handles a closed server might leave behind before we exit regardless. */
@@ -122,7 +125,7 @@ function parse(argv: readonly string[]): ServerCommand | "help" {
   }
   const file = values.config;
   const options = optionsFromConfig(props, (key) => origins.get(key) ?? `${file}: ${key}`);
-  return { options, logLevel };
+  return { options, logLevel, ensemble: ensembleFromConfig(props) };
 }
 
 function parseFlags(argv: readonly string[]) {
@@ -168,12 +171,15 @@ function readConfig(file: string): Map<string, string> {
 }
 
 /** Starts the server, prints the listening line, and waits for SIGTERM/SIGINT. */
-async function serve({ options, logLevel }: ServerCommand): Promise<number> {
+async function serve({ options, logLevel, ensemble }: ServerCommand): Promise<number> {
   // Imported here so that `zkts help` and argument errors need none of the server.
   const { createLogger, startServer } = await import("../../server/index.js");
-  let running: Awaited<ReturnType<typeof startServer>>;
+  let running: { address: string; close(): Promise<void> };
   try {
-    running = await startServer(options, createLogger(logLevel));
+    running =
+      ensemble === undefined
+        ? await startServer(options, createLogger(logLevel))
+        : await startInEnsemble(options, ensemble, createLogger(logLevel));
   } catch (error) {
     return fail((error as Error).message, error instanceof InvalidArgumentError ? 2 : 1);
   }
@@ -198,6 +204,23 @@ async function serve({ options, logLevel }: ServerCommand): Promise<number> {
   // Exit even if a closed server left a handle open; unref'd, so it never delays a clean exit.
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   return code;
+}
+
+/** One server of an ensemble: its id from dataDir/myid, its client port from its line. */
+async function startInEnsemble(options: ServerOptions, ensemble: EnsembleConfig, log: Logger) {
+  const { startEnsembleServer } = await import("../../server/quorum/ensemble-server.js");
+  if (options.dataDir === undefined) {
+    throw new InvalidArgumentError("an ensemble server needs a dataDir (for myid and its data)");
+  }
+  const me = readMyId(options.dataDir, ensemble);
+  const resolved = resolveOptions({
+    ...options,
+    ...(me.clientPort !== undefined &&
+      options.clientPort === undefined && { clientPort: me.clientPort }),
+    ...(me.clientAddress !== undefined &&
+      options.clientPortAddress === undefined && { clientPortAddress: me.clientAddress }),
+  });
+  return startEnsembleServer({ ...resolved, dataDir: options.dataDir }, ensemble, me, log);
 }
 
 function fail(message: string, code: number): number {

@@ -1,0 +1,203 @@
+/**
+ * `zkts cluster`: a local ensemble, one `zkts server --config` process per server, as the
+ * classic lab ran ZooKeeper in docker-compose. Server i gets data/<i> (its zoo.cfg, myid, logs
+ * and snapshots), client port 2180+i, quorum port 2887+i and election port 3887+i (by default).
+ * It prints each server as it serves, then who leads and the connect string; Ctrl-C (or
+ * SIGTERM) stops every server and exits 0.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+
+export const CLUSTER_USAGE = `usage: zkts cluster [options]
+
+Runs a local ensemble, one server process each, until Ctrl-C:
+
+      --nodes N          voting servers (default 3)
+      --observers N      observers besides them (default 0)
+      --data DIR         where server i keeps data/<i> (default ./data)
+      --host ADDR        address of every port (default 127.0.0.1)
+      --client-port P    client port of server 1; server i gets P+i-1 (default 2181)
+      --quorum-port P    quorum port of server 1 (default 2888); election ports from 3888
+      --tick-time MS     tickTime (default 2000, zoo_sample.cfg's)
+      --log-level LEVEL  the servers' log level (default warn)`;
+
+interface Member {
+  readonly id: number;
+  readonly observer: boolean;
+  readonly clientPort: number;
+  readonly dataDir: string;
+  child?: ChildProcess;
+  address?: string;
+}
+
+export async function clusterCommand(argv: readonly string[]): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(argv));
+  } catch (error) {
+    console.error(`zkts cluster: ${(error as Error).message.split(". ")[0]}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(CLUSTER_USAGE);
+    return 0;
+  }
+  const number = (name: keyof typeof values, fallback: number, min: number) => {
+    const text = values[name] as string | undefined;
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  let members: Member[];
+  try {
+    const nodes = number("nodes", 3, 1);
+    const observers = number("observers", 0, 0);
+    const clientPort = number("client-port", 2181, 1);
+    const quorumPort = number("quorum-port", 2888, 1);
+    const tickTime = number("tick-time", 2000, 1);
+    const host = (values.host as string | undefined) ?? "127.0.0.1";
+    const data = resolve((values.data as string | undefined) ?? "data");
+    members = writeConfigs({ nodes, observers, clientPort, quorumPort, tickTime, host, data });
+  } catch (error) {
+    console.error(`zkts cluster: ${(error as Error).message}`);
+    return 2;
+  }
+  return run(members, (values["log-level"] as string | undefined) ?? "warn");
+}
+
+function parse(argv: readonly string[]) {
+  const value = { type: "string" } as const;
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: false,
+    options: {
+      help: { type: "boolean", short: "h" },
+      nodes: value,
+      observers: value,
+      data: value,
+      host: value,
+      "client-port": value,
+      "quorum-port": value,
+      "tick-time": value,
+      "log-level": value,
+    },
+  });
+}
+
+/** Each server's zoo.cfg and myid, ZooKeeper's layout. */
+function writeConfigs(o: {
+  nodes: number;
+  observers: number;
+  clientPort: number;
+  quorumPort: number;
+  tickTime: number;
+  host: string;
+  data: string;
+}): Member[] {
+  const total = o.nodes + o.observers;
+  const lines = Array.from({ length: total }, (_, i) => {
+    const role = i >= o.nodes ? ":observer" : "";
+    const electionPort = o.quorumPort + 1000 + i;
+    return `server.${i + 1}=${o.host}:${o.quorumPort + i}:${electionPort}${role};${o.clientPort + i}`;
+  });
+  return Array.from({ length: total }, (_, i) => {
+    const id = i + 1;
+    const dataDir = join(o.data, String(id));
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, "myid"), `${id}\n`);
+    const config = [
+      `tickTime=${o.tickTime}`,
+      "initLimit=10",
+      "syncLimit=5",
+      `dataDir=${dataDir}`,
+      `clientPort=${o.clientPort + i}`,
+      `clientPortAddress=${o.host}`,
+      ...(i >= o.nodes ? ["peerType=observer"] : []),
+      ...lines,
+    ];
+    writeFileSync(join(dataDir, "zoo.cfg"), `${config.join("\n")}\n`);
+    return { id, observer: i >= o.nodes, clientPort: o.clientPort + i, dataDir };
+  });
+}
+
+/** Starts every server, reports them and the leader, and waits for Ctrl-C. */
+async function run(members: Member[], logLevel: string): Promise<number> {
+  const main = process.argv[1] as string;
+  let leader: number | undefined;
+  const ready = members.map(
+    (member) =>
+      new Promise<void>((resolveReady, rejectReady) => {
+        const args = [
+          ...process.execArgv,
+          main,
+          "server",
+          "--config",
+          join(member.dataDir, "zoo.cfg"),
+        ];
+        const child = spawn(
+          process.execPath,
+          [...args, "--log-level", logLevel === "warn" ? "info" : logLevel],
+          {
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        );
+        member.child = child;
+        createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+          const match = /^zkts server listening on (.+)$/.exec(line);
+          if (match) {
+            member.address = match[1] as string;
+            console.log(
+              `server ${member.id}${member.observer ? " (observer)" : ""} serves clients on ${member.address}`,
+            );
+            resolveReady();
+          }
+        });
+        createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+          if (/"msg":"leader established"/.test(line) && leader !== member.id) {
+            leader = member.id;
+            console.log(`server ${member.id} leads`);
+          } else if (/"level":(40|50|60)/.test(line) && logLevel !== "silent") {
+            console.error(`server ${member.id}: ${line}`);
+          } else if (!line.startsWith("{")) {
+            console.error(`server ${member.id}: ${line}`);
+          }
+        });
+        child.once("exit", (code) => {
+          rejectReady(new Error(`server ${member.id} exited with ${code}`));
+        });
+      }),
+  );
+  try {
+    await Promise.all(ready);
+  } catch (error) {
+    console.error(`zkts cluster: ${(error as Error).message}`);
+    await stopAll(members);
+    return 1;
+  }
+  const connect = members.map((m) => m.address).join(",");
+  console.log(`connect string: ${connect}`);
+  return new Promise<number>((resolveExit) => {
+    const stop = () => {
+      void stopAll(members).then(() => resolveExit(0));
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+async function stopAll(members: readonly Member[]): Promise<void> {
+  await Promise.all(
+    members.map(
+      (m) =>
+        new Promise<void>((done) => {
+          const child = m.child;
+          if (child === undefined || child.exitCode !== null) return done();
+          child.once("exit", () => done());
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
+}
