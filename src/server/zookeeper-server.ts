@@ -136,6 +136,10 @@ export class ZooKeeperServer {
   ) => boolean;
   /** In an ensemble, only the leader expires sessions; false on the others. */
   expiresSessions = true;
+  /** What srvr, stat and mntr call this server's mode. */
+  serverState: "standalone" | "leader" | "follower" | "observer" | "looking" = "standalone";
+  /** A leader's extra mntr figures (learners, synced followers), ZooKeeper's names. */
+  quorumFigures?: () => [string, number][];
   /** Writes handed to the sink and not yet applied (globalOutstandingLimit counts these). */
   private inFlight = 0;
   private throttledReaders: (() => void)[] = [];

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -19,6 +20,15 @@ import {
   startEnsembleServer,
 } from "../../src/server/quorum/ensemble-server.js";
 import { freePorts } from "../harness/free-ports.js";
+
+/** The `srvr` four-letter word's answer. */
+async function srvr(port: number): Promise<string> {
+  const socket = createConnection({ host: "127.0.0.1", port });
+  socket.write("srvr");
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
 
 async function until(done: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -75,6 +85,9 @@ describe("a 3-server ensemble", () => {
     const leader = running.find((s) => s.role() === "LEADING") as RunningEnsembleServer;
     const followers = running.filter((s) => s !== leader);
     assert.equal(followers.length, 2);
+    // srvr names each server's mode as ZooKeeper's does.
+    assert.match(await srvr(leader.port), /^Mode: leader$/m);
+    for (const f of followers) assert.match(await srvr(f.port), /^Mode: follower$/m);
 
     // A client on a follower: its writes go through the leader, its reads see them.
     const onFollower = await connect(followers[0]?.address as string);

@@ -24,7 +24,7 @@ export function mntr(ctx: FourLetterContext): string {
   const tree = server.tree;
   const figures: [string, string | number][] = [
     ["version", ctx.version],
-    ["server_state", "standalone"],
+    ["server_state", server.serverState],
     ["ephemerals_count", ephemeralsCount(ctx)],
     ["num_alive_connections", count(ctx.connections)],
     ["avg_latency", javaDouble(average4(s.totalLatencyMs, s.count))],
@@ -55,6 +55,7 @@ export function mntr(ctx: FourLetterContext): string {
     ["min_client_response_size", s.minResponseBytes],
     ["non_mtls_local_conn_count", 0],
   ];
+  figures.push(...(server.quorumFigures?.() ?? []));
   const durable = databaseStats(ctx);
   if (durable !== undefined) {
     figures.push(...summary("fsynctime", durable.fsyncTime));

@@ -37,7 +37,7 @@ function serverStats({ server, connections }: FourLetterContext): string {
     // Requests are answered as they are read: none is ever waiting in a queue.
     "Outstanding: 0",
     `Zxid: 0x${javaHex(server.lastZxid)}`,
-    "Mode: standalone",
+    `Mode: ${server.serverState}`,
     "",
   ].join("\n");
 }

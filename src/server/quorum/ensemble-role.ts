@@ -26,6 +26,14 @@ import type { Txn, TxnHeader } from "../txn.js";
 import type { Slot, TxnSink, ZooKeeperServer } from "../zookeeper-server.js";
 import type { QuorumPeerShell } from "./peer-shell.js";
 
+/** ZooKeeper's names for the modes, as srvr and mntr print them. */
+const STATE_NAMES = {
+  LOOKING: "looking",
+  FOLLOWING: "follower",
+  LEADING: "leader",
+  OBSERVING: "observer",
+} as const;
+
 /** A client request a follower passes to its leader. */
 export type ForwardedRequest =
   | { kind: "createSession"; sessionId: bigint; timeout: number }
@@ -85,6 +93,16 @@ export class EnsembleRole implements TxnSink {
 
   attach(shell: QuorumPeerShell<Buffer>): void {
     this.shell = shell;
+    this.server.serverState = "looking";
+    // A leader's figures in mntr, as ZooKeeper's leader adds them.
+    this.server.quorumFigures = () => {
+      if (this.state !== "LEADING") return [];
+      const synced = shell.peer.syncedFollowers().length;
+      return [
+        ["synced_followers", synced],
+        ["pending_syncs", 0],
+      ];
+    };
   }
 
   /** True while this server may take clients: an established leader, or a synced learner. */
@@ -242,6 +260,7 @@ export class EnsembleRole implements TxnSink {
 
   roleChanged(state: PeerState, epoch: bigint, established: boolean): void {
     const { server } = this;
+    server.serverState = STATE_NAMES[state];
     const wasServing = this.state !== "LOOKING";
     if (established) {
       // Our proposals count from the epoch's start; every session known gets a fresh timeout.
