@@ -325,7 +325,7 @@ export class ZooKeeperServer {
     }
     if (xid === Xid.auth && opcode === OpCode.auth) return this.addAuth(cnxn, frame);
     const started = this.now();
-    if (this.forwardWrite !== undefined && WRITES.has(opcode)) {
+    if (this.forwardWrite !== undefined && (WRITES.has(opcode) || opcode === OpCode.sync)) {
       if (this.forwardWrite(cnxn, xid, opcode, frame)) return;
     }
     const queue = this.queues.get(cnxn);

@@ -12,7 +12,7 @@
  * - While a server has no established leader it serves no clients: role changes close them,
  *   and they reconnect to a server that serves (ZooKeeper shuts its server down likewise).
  */
-import { type Id, Reader, Writer } from "../../jute/index.js";
+import { type Id, Reader, SyncRequest, SyncResponse, Writer } from "../../jute/index.js";
 import { ErrorCode } from "../../protocol/errors.js";
 import { OpCode } from "../../protocol/opcodes.js";
 import { deserializeTxn, serializeTxn } from "../../storage/txn-codec.js";
@@ -52,7 +52,16 @@ interface PendingWrite {
   readonly slot: Slot;
   readonly opcode: number;
   readonly started: number;
+  /** A sync's path, for its reply. */
+  readonly path?: string;
 }
+
+/**
+ * A sync is ordered like a write: a no-op txn (an error txn with no error) goes through the
+ * quorum, and the sync is answered once it is applied here. So sync-then-read is
+ * linearizable, even on a leader that lost its quorum without knowing (ZOOKEEPER-1675).
+ */
+const SYNC_TXN: Txn = { type: OpCode.error, err: 0 };
 
 /** A follower's session as the leader sees it: requests run with its ids, replies go nowhere. */
 function remoteConnection(sessionId: bigint, authIds: Id[]): ClientConnection {
@@ -166,6 +175,20 @@ export class EnsembleRole implements TxnSink {
       return;
     }
     if (pending === undefined) return;
+    if (pending.opcode === OpCode.sync) {
+      const path = pending.path ?? "/";
+      server.fill(pending.cnxn, pending.slot, () =>
+        server.reply(
+          pending.cnxn,
+          header.cxid,
+          0,
+          pending.started,
+          (w) => SyncResponse.write(w, { path }),
+          "SYNC",
+        ),
+      );
+      return;
+    }
     const marshalling = txn.type === OpCode.error && txn.err === ErrorCode.MARSHALLINGERROR;
     const err = marshalling ? txn.err : pending.opcode === OpCode.multi ? 0 : result.err;
     server.fill(pending.cnxn, pending.slot, () =>
@@ -183,13 +206,19 @@ export class EnsembleRole implements TxnSink {
   // ---- follower: requests to the leader ----
 
   private forwardWrite(cnxn: ClientConnection, xid: number, opcode: number, body: Reader): boolean {
-    if (this.state === "LEADING") return false;
+    const path = opcode === OpCode.sync ? syncPath(body) : undefined;
+    if (this.state === "LEADING") {
+      if (opcode !== OpCode.sync) return false;
+      this.syncThroughQuorum(cnxn, xid, path ?? "/");
+      return true;
+    }
     const slot = this.server.reserveSlot(cnxn);
     this.forwarded.set(`${cnxn.sessionId}:${xid}`, {
       cnxn,
       slot,
       opcode,
       started: Date.now(),
+      ...(path !== undefined && { path }),
     });
     const sent = this.shell.forward({
       kind: "write",
@@ -216,6 +245,18 @@ export class EnsembleRole implements TxnSink {
     return true;
   }
 
+  /** The leader's own client's sync: a no-op through the quorum, then the reply. */
+  private syncThroughQuorum(cnxn: ClientConnection, xid: number, path: string): void {
+    const { server } = this;
+    const started = Date.now();
+    const slot = server.reserveSlot(cnxn);
+    server.propose(server.header(cnxn.sessionId, xid, OpCode.error), SYNC_TXN, () =>
+      server.fill(cnxn, slot, () =>
+        server.reply(cnxn, xid, 0, started, (w) => SyncResponse.write(w, { path }), "SYNC"),
+      ),
+    );
+  }
+
   /** Every tick, a follower tells the leader which of its sessions were active. */
   tick(): void {
     if (this.state === "LEADING") return;
@@ -238,6 +279,11 @@ export class EnsembleRole implements TxnSink {
       server.sessions.add(request.sessionId, request.timeout);
       const header = server.header(request.sessionId, 0, OpCode.createSession);
       server.propose(header, { type: OpCode.createSession, timeOut: request.timeout }, () => {});
+      return;
+    }
+    if (request.opcode === OpCode.sync) {
+      const header = server.header(request.sessionId, request.xid, OpCode.error);
+      server.propose(header, SYNC_TXN, () => {});
       return;
     }
     const remote = remoteConnection(request.sessionId, request.authIds);
@@ -278,5 +324,14 @@ export class EnsembleRole implements TxnSink {
     this.forwarded.clear();
     this.connecting.clear();
     if (wasServing) this.closeClients(`this server is now ${state.toLowerCase()}`);
+  }
+}
+
+/** A sync request's path; "/" if its body cannot be read (the reply is all it is used for). */
+function syncPath(body: Reader): string {
+  try {
+    return SyncRequest.read(new Reader(Buffer.from(body.rest()))).path;
+  } catch {
+    return "/";
   }
 }
