@@ -136,6 +136,8 @@ export class ZooKeeperServer {
   ) => boolean;
   /** In an ensemble, only the leader expires sessions; false on the others. */
   expiresSessions = true;
+  /** In an ensemble: false while this server has no established leader to serve with. */
+  acceptsSessions?: () => boolean;
   /** What srvr, stat and mntr call this server's mode. */
   serverState: "standalone" | "leader" | "follower" | "observer" | "looking" = "standalone";
   /** A leader's extra mntr figures (learners, synced followers), ZooKeeper's names. */
@@ -196,6 +198,12 @@ export class ZooKeeperServer {
 
   /** processConnectRequest: a new session, or the reopening of an existing one. */
   connect(cnxn: ClientConnection, request: ConnectRequest): void {
+    if (this.acceptsSessions !== undefined && !this.acceptsSessions()) {
+      // An ensemble server without an established leader (or not yet synced with it) takes no
+      // sessions, as ZooKeeper's server is not running then: the client tries another.
+      cnxn.close("not serving: no leader");
+      return;
+    }
     if (request.lastZxidSeen > this.lastZxid) {
       this.log.warn(
         {

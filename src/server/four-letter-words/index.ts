@@ -104,7 +104,12 @@ export function fourLetterWord(word: string, ctx: FourLetterContext): string | u
   return reply;
 }
 
+/** The words that need a serving server, and ZooKeeper's answer when it is not (ZK_NOT_SERVING). */
+const NEED_SERVING: ReadonlySet<string> = new Set(["srvr", "stat", "mntr", "cons", "dump", "wchs"]);
+const NOT_SERVING = "This ZooKeeper instance is not currently serving requests\n";
+
 function run(word: string, ctx: FourLetterContext): string {
+  if (ctx.server.serverState === "looking" && NEED_SERVING.has(word)) return NOT_SERVING;
   switch (word) {
     case "ruok":
       return "imok";

@@ -102,6 +102,7 @@ export class EnsembleRole implements TxnSink {
 
   attach(shell: QuorumPeerShell<Buffer>): void {
     this.shell = shell;
+    this.server.acceptsSessions = () => this.serving;
     this.server.serverState = "looking";
     // A leader's figures in mntr, as ZooKeeper's leader adds them.
     this.server.quorumFigures = () => {

@@ -77,7 +77,6 @@ export async function startEnsembleServer(
   });
   role.attach(shell);
   const served = await serveClients(zooKeeper, resolved, log, {
-    accept: () => role.serving,
     stop: async () => {
       await shell.stop();
       await opened.storage.close();
