@@ -672,6 +672,15 @@ export class ZooKeeperServer {
     return result;
   }
 
+  /**
+   * The role changed under an ensemble server: writes handed to Zab will not be applied through
+   * their callbacks any more (their clients are closed), so they stop counting as in flight.
+   */
+  abandonInFlight(): void {
+    this.inFlight = 0;
+    this.releaseThrottled();
+  }
+
   /** A new leader's first zxid (its epoch, counter 0): its proposals count on from here. */
   resetZxid(zxid: bigint): void {
     this.zxid = zxid;

@@ -16,6 +16,7 @@ import { type Id, Reader, SyncRequest, SyncResponse, Writer } from "../../jute/i
 import { ErrorCode } from "../../protocol/errors.js";
 import { OpCode } from "../../protocol/opcodes.js";
 import { deserializeTxn, serializeTxn } from "../../storage/txn-codec.js";
+import { assert } from "../../util/assert.js";
 import type { Entry } from "../../zab/log.js";
 import type { PeerState } from "../../zab/messages.js";
 import { makeZxid } from "../../zab/zxid.js";
@@ -123,12 +124,20 @@ export class EnsembleRole implements TxnSink {
   // ---- leader: txns to Zab ----
 
   append(header: TxnHeader, txn: Txn, durable: () => void): void {
-    const zxid = this.shell.propose(serializeTxn(header, txn));
-    if (zxid !== header.zxid) {
-      // Not (or no longer) an established leader: the write cannot be ordered here.
+    const { peer } = this.shell;
+    if (peer.state !== "LEADING" || !peer.serving) {
+      // No longer an established leader: the write cannot be ordered here. Its client is
+      // closed with the others when the role change lands, and retries elsewhere.
       this.log.warn({ zxid: header.zxid.toString(16) }, "write dropped: not the leader");
       return;
     }
+    const zxid = this.shell.propose(serializeTxn(header, txn));
+    // The server numbers txns from the epoch's start, as Zab does: a mismatch would log a txn
+    // under a zxid that is not its own.
+    assert(
+      zxid === header.zxid,
+      `zab gave 0x${zxid?.toString(16)} to txn 0x${header.zxid.toString(16)}`,
+    );
     this.proposed.set(zxid, durable);
   }
 
@@ -324,6 +333,7 @@ export class EnsembleRole implements TxnSink {
     this.proposed.clear();
     this.forwarded.clear();
     this.connecting.clear();
+    server.abandonInFlight();
     if (wasServing) this.closeClients(`this server is now ${state.toLowerCase()}`);
   }
 }
