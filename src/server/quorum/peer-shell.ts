@@ -42,7 +42,8 @@ export class QuorumPeerShell<P> {
   private readonly transport: QuorumTransport<P>;
   private readonly options: PeerShellOptions<P>;
   private timer: NodeJS.Timeout | undefined;
-  private queue: Promise<void> = Promise.resolve();
+  private backlog: { ready: Ready<P>; leader: number | undefined }[] = [];
+  private draining = false;
   private stopped = false;
 
   constructor(options: PeerShellOptions<P>) {
@@ -106,13 +107,56 @@ export class QuorumPeerShell<P> {
     // when it goes out (after the persistence before it).
     const learning = this.peer.state === "FOLLOWING" || this.peer.state === "OBSERVING";
     const leader = learning ? this.peer.leader : undefined;
-    this.queue = this.queue.then(() => this.execute(ready, leader));
+    this.backlog.push({ ready, leader });
+    if (!this.draining) void this.drain();
   }
 
-  private async execute(ready: Ready<P>, leader: number | undefined): Promise<void> {
-    if (this.stopped) return;
-    await this.options.storage.persist(ready);
-    if (this.stopped) return;
+  /**
+   * Carries out the Readies in order. All the Readies that came while the previous ones were
+   * being persisted go to storage together, so their txns share one fsync (group commit, as
+   * ZooKeeper's SyncRequestProcessor batches); each batch's messages and commits go out once
+   * the whole batch is durable.
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.backlog.length > 0 && !this.stopped) {
+        const batch = this.backlog;
+        this.backlog = [];
+        await this.persistAll(batch.map(({ ready }) => ready));
+        if (this.stopped) return;
+        for (const { ready, leader } of batch) this.deliver(ready, leader);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * persist() starts a Ready's appends at once, so Readies persisted together share one fsync;
+   * but a TRUNC, a SNAP or a new epoch must find everything before it on disk first (an epoch
+   * written ahead of the history it was synced with is ZOOKEEPER-4643).
+   */
+  private async persistAll(readies: readonly Ready<P>[]): Promise<void> {
+    let started: Promise<void>[] = [];
+    for (const ready of readies) {
+      if (
+        ready.snapshot !== undefined ||
+        ready.truncateTo !== undefined ||
+        ready.acceptedEpoch !== undefined ||
+        ready.currentEpoch !== undefined
+      ) {
+        await Promise.all(started);
+        started = [];
+        await this.options.storage.persist(ready);
+      } else {
+        started.push(this.options.storage.persist(ready));
+      }
+    }
+    await Promise.all(started);
+  }
+
+  private deliver(ready: Ready<P>, leader: number | undefined): void {
     for (const peer of ready.disconnect) this.transport.disconnect(peer);
     for (const { to, message } of ready.messages) {
       this.transport.send(to, message as Message<P>, to === leader);
@@ -120,9 +164,9 @@ export class QuorumPeerShell<P> {
     if (ready.commit.length > 0) this.options.storage.apply(ready.commit);
     for (const { from, request } of ready.requests ?? []) this.options.onRequest?.(from, request);
     if (ready.role) {
-      const { state, leader, epoch } = ready.role;
-      this.options.log.info({ state, leader, epoch: Number(epoch) }, "quorum role");
-      this.options.onRole?.(state, leader, epoch);
+      const { state, leader: leading, epoch } = ready.role;
+      this.options.log.info({ state, leader: leading, epoch: Number(epoch) }, "quorum role");
+      this.options.onRole?.(state, leading, epoch);
     }
     if (ready.established !== undefined) {
       this.options.log.info({ epoch: Number(ready.established) }, "leader established");
