@@ -151,13 +151,15 @@ export class ZooKeeperServer {
     log: Logger,
     now: () => number = Date.now,
     tree: DataTree = new DataTree(),
+    /** Its myid in an ensemble: session ids carry it in their top byte, so none collide. */
+    serverId = 1n,
   ) {
     this.options = options;
     this.log = log;
     this.now = now;
     this.tree = tree;
     this.zxid = tree.lastProcessedZxid;
-    this.sessions = new SessionTracker(options.tickTime, now);
+    this.sessions = new SessionTracker(options.tickTime, now, serverId);
     this.records = new ChangeRecords(this.tree);
   }
 

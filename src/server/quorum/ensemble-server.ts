@@ -47,7 +47,7 @@ export async function startEnsembleServer(
       void running.close();
     },
   );
-  const zooKeeper = new ZooKeeperServer(resolved, log, Date.now, opened.tree);
+  const zooKeeper = new ZooKeeperServer(resolved, log, Date.now, opened.tree, BigInt(me.id));
   role = new EnsembleRole(zooKeeper, log);
   const shell = new QuorumPeerShell<Buffer>({
     me,
