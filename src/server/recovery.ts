@@ -23,10 +23,11 @@ import {
 import {
   FILE_HEADER_BYTES,
   type LogEntry,
+  listLogs,
   TxnLogCorruptError,
   TxnLogReader,
-  zxidOfLogFile,
 } from "../storage/txn-log.js";
+import { counterOf, epochOf } from "../zab/zxid.js";
 import { DataTree } from "./data-tree.js";
 import type { Logger } from "./logger.js";
 import { hex } from "./replies.js";
@@ -61,16 +62,6 @@ export interface Recovered {
   /** Txns replayed from the logs. */
   readonly replayed: number;
   readonly ms: number;
-}
-
-/** The log files, oldest first, by the zxid in their names. */
-export function listLogs(logDir: string): { file: string; zxid: bigint }[] {
-  const logs: { file: string; zxid: bigint }[] = [];
-  for (const name of readdirSync(logDir)) {
-    const zxid = zxidOfLogFile(name);
-    if (zxid !== undefined) logs.push({ file: join(logDir, name), zxid });
-  }
-  return logs.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
 }
 
 /** Loads the newest usable snapshot and replays the logs after it. */
@@ -241,7 +232,7 @@ function follows(previous: bigint, zxid: bigint, rule: "contiguous" | "epochs", 
   if (zxid === previous + 1n) return true;
   if (rule === "contiguous") return false;
   // A quorum history jumps to counter 1 of a later epoch; after a snapshot anything later goes.
-  return previous === base || ((zxid & 0xffffffffn) === 1n && zxid >> 32n > previous >> 32n);
+  return previous === base || (counterOf(zxid) === 1n && epochOf(zxid) > epochOf(previous));
 }
 
 /** One log to read, skipping the records through `skipThrough`; undefined for an empty last file. */

@@ -3,16 +3,11 @@
  * entry after it goes. Later files are deleted; the file holding the cut is truncated right
  * after the last entry kept. The caller must not be writing to these files (roll first).
  */
-import { readdirSync, readFileSync, truncateSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
-import { FILE_HEADER_BYTES, TxnLogReader, zxidOfLogFile } from "./txn-log.js";
+import { readFileSync, truncateSync, unlinkSync } from "node:fs";
+import { FILE_HEADER_BYTES, listLogs, TxnLogReader } from "./txn-log.js";
 
 export function truncateTxnLogs(logDir: string, zxid: bigint): void {
-  const logs = readdirSync(logDir)
-    .map((name) => ({ file: join(logDir, name), start: zxidOfLogFile(name) }))
-    .filter((l): l is { file: string; start: bigint } => l.start !== undefined)
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  for (const { file, start } of logs) {
+  for (const { file, zxid: start } of listLogs(logDir)) {
     if (start > zxid) {
       unlinkSync(file);
       continue;

@@ -12,7 +12,7 @@
  * marker wrong, with nothing but zeros after it) from corruption before the tail (a bad record
  * followed by more data), which names the file and the offset of the bad record.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
 import { FileHeader, Writer } from "../jute/index.js";
 import { adler32 } from "./adler32.js";
@@ -47,6 +47,16 @@ export function logFileName(zxid: bigint): string {
 export function zxidOfLogFile(name: string): bigint | undefined {
   const match = /^log\.([0-9a-fA-F]{1,16})$/.exec(basename(name));
   return match ? BigInt(`0x${match[1]}`) : undefined;
+}
+
+/** The log files in `logDir`, oldest first, by the zxid in their names. */
+export function listLogs(logDir: string): { file: string; zxid: bigint }[] {
+  const logs: { file: string; zxid: bigint }[] = [];
+  for (const name of readdirSync(logDir)) {
+    const zxid = zxidOfLogFile(name);
+    if (zxid !== undefined) logs.push({ file: join(logDir, name), zxid });
+  }
+  return logs.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
 }
 
 /**

@@ -27,7 +27,7 @@ import type { Ready } from "../../zab/ready.js";
 import { epochOf } from "../../zab/zxid.js";
 import type { DataTree } from "../data-tree.js";
 import type { Logger } from "../logger.js";
-import { type DataDirs, forEachLoggedTxn, listLogs, loadNewestSnapshot } from "../recovery.js";
+import { type DataDirs, forEachLoggedTxn, loadNewestSnapshot } from "../recovery.js";
 import type { PeerStorage } from "./peer-shell.js";
 
 export const ACCEPTED_EPOCH_FILE = "acceptedEpoch";
@@ -130,11 +130,6 @@ export class DurablePeerStorage implements PeerStorage<Buffer> {
 
   close(): Promise<void> {
     return this.txnLog.close();
-  }
-
-  /** The log files, for tools and tests. */
-  logFiles(): string[] {
-    return listLogs(this.dirs.logDir).map((l) => l.file);
   }
 }
 
