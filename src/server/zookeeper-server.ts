@@ -106,13 +106,14 @@ export interface Slot {
 }
 
 export class ZooKeeperServer {
-  readonly tree: DataTree;
+  /** Replaced only by loadTree (an ensemble learner's SNAP). */
+  tree: DataTree;
   readonly sessions: SessionTracker;
   readonly stats = new ServerStats();
   readonly options: ResolvedServerOptions;
   /** The connection of each session that has one. */
   readonly connections = new Map<bigint, ClientConnection>();
-  private readonly records: ChangeRecords;
+  private records: ChangeRecords;
   private readonly log: Logger;
   private readonly now: () => number;
   /** The last zxid handed out; ahead of the tree's while txns are in the sink. */
@@ -161,6 +162,16 @@ export class ZooKeeperServer {
     this.zxid = tree.lastProcessedZxid;
     this.sessions = new SessionTracker(options.tickTime, now, serverId);
     this.records = new ChangeRecords(this.tree);
+  }
+
+  /**
+   * An ensemble learner synced by SNAP: the leader's tree replaces ours. It serves no clients
+   * while it syncs, so no watch or pending change refers to the old one.
+   */
+  loadTree(tree: DataTree): void {
+    this.tree = tree;
+    this.zxid = tree.lastProcessedZxid;
+    this.records = new ChangeRecords(tree);
   }
 
   /** Writes not yet durable and applied. */
@@ -241,6 +252,16 @@ export class ZooKeeperServer {
       return;
     }
     const id = request.sessionId;
+    if (
+      !this.expiresSessions &&
+      this.sessions.get(id) === undefined &&
+      this.tree.sessions.has(id)
+    ) {
+      // An ensemble server that does not lead knows the global sessions from the replicated
+      // tree (sessions made before its snapshot or SNAP were never announced to it): the
+      // client that moved here keeps its session.
+      this.sessions.add(id, timeout);
+    }
     const previous = this.connections.get(id);
     if (previous !== undefined && previous !== cnxn)
       previous.close("the session moved to another connection");

@@ -16,6 +16,7 @@ import { LeaderRole } from "./leader.js";
 import { LearnerRole } from "./learner.js";
 import { isNotification, type Message, type PeerState } from "./messages.js";
 import { emptyReady, type Ready } from "./ready.js";
+import { minZxid } from "./zxid.js";
 
 export type { DurableState, ZabConfig } from "./core.js";
 
@@ -104,6 +105,14 @@ export class ZabPeer<P> {
   /** Leader only, once established: the txn's zxid, or undefined if this peer cannot propose. */
   propose(payload: P): bigint | undefined {
     return this.role instanceof LeaderRole ? this.role.propose(payload) : undefined;
+  }
+
+  /**
+   * The shell saved the state machine up to `zxid` (a snapshot): committed history up to there
+   * may leave memory. Learners that lack it are then synced by SNAP. Never past the commit point.
+   */
+  compact(zxid: bigint): void {
+    this.core.history.compact(minZxid(zxid, this.core.committed));
   }
 
   /** Learner only, once synced: sends a client request to the leader; false otherwise. */

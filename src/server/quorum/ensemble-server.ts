@@ -6,6 +6,7 @@
  *     const server = await startEnsembleServer(options, ensemble, me);
  *     server.role();          // "LEADING", "FOLLOWING", "OBSERVING" or "LOOKING"
  */
+import type { Snapshot } from "../../zab/messages.js";
 import type { ResolvedServerOptions } from "../config.js";
 import type { EnsembleConfig, QuorumServer } from "../ensemble-config.js";
 import { type RunningServer, serveClients } from "../index.js";
@@ -14,6 +15,7 @@ import { dataDirs } from "../recovery.js";
 import { ZooKeeperServer } from "../zookeeper-server.js";
 import { EnsembleRole, type ForwardedRequest } from "./ensemble-role.js";
 import { QuorumPeerShell } from "./peer-shell.js";
+import { PeerSnapshots, treeFromSnapshot } from "./peer-snapshots.js";
 import { DurablePeerStorage } from "./peer-storage.js";
 
 /** The Zab peer's clock. */
@@ -38,10 +40,15 @@ export async function startEnsembleServer(
   log: Logger,
 ): Promise<RunningEnsembleServer> {
   let role!: EnsembleRole;
+  let snapshots!: PeerSnapshots;
+  const dirs = dataDirs(resolved.dataDir, resolved.dataLogDir);
   const opened = DurablePeerStorage.open(
-    dataDirs(resolved.dataDir, resolved.dataLogDir),
+    dirs,
     log,
-    (entries) => role.applyCommitted(entries),
+    (entries) => {
+      role.applyCommitted(entries);
+      snapshots.applied(entries);
+    },
     (error) => {
       log.error({ reason: error.message }, "the txn log failed; stopping");
       void running.close();
@@ -49,6 +56,10 @@ export async function startEnsembleServer(
   );
   const zooKeeper = new ZooKeeperServer(resolved, log, Date.now, opened.tree, BigInt(me.id));
   role = new EnsembleRole(zooKeeper, log);
+  opened.storage.onInstall = (snapshot) => {
+    zooKeeper.loadTree(treeFromSnapshot(snapshot));
+    snapshots.installed(snapshot.zxid);
+  };
   const shell = new QuorumPeerShell<Buffer>({
     me,
     servers: ensemble.servers,
@@ -59,12 +70,8 @@ export async function startEnsembleServer(
       syncLimit: Math.ceil((ensemble.syncLimit * resolved.tickTime) / ZAB_TICK_MS),
       finalizeWait: Math.ceil(FINALIZE_WAIT_MS / ZAB_TICK_MS),
       notificationInterval: Math.ceil(NOTIFICATION_INTERVAL_MS / ZAB_TICK_MS),
-      // The whole history stays in memory for now, so learners always sync by DIFF or TRUNC:
-      // an ensemble server takes no snapshots yet, and a learner could not reload its tree
-      // from a SNAP while it serves (the next step for issue 6).
-      snapshot: () => {
-        throw new Error("SNAP sync is not available in an ensemble server yet");
-      },
+      // History in memory is cut back as snapshots are taken (peer-snapshots.ts).
+      snapshot: (): Snapshot => snapshots.forLearner(shell.peer.committed),
     },
     durable: opened.durable,
     storage: opened.storage,
@@ -75,10 +82,16 @@ export async function startEnsembleServer(
     onRequest: (_from, request) => role.handleForwarded(request as ForwardedRequest),
     onTick: () => role.tick(),
   });
+  snapshots = new PeerSnapshots(dirs.snapDir, resolved, log, {
+    tree: () => zooKeeper.tree,
+    roll: () => opened.storage.roll(),
+    compact: (zxid) => shell.peer.compact(zxid),
+  });
   role.attach(shell);
   const served = await serveClients(zooKeeper, resolved, log, {
     stop: async () => {
       await shell.stop();
+      await snapshots.idle();
       await opened.storage.close();
     },
   });

@@ -5,7 +5,7 @@
  * next waits until the previous one's persistence is done, so nothing is sent that depends on
  * state not yet durable.
  */
-import type { Message, PeerState } from "../../zab/messages.js";
+import type { Message, PeerState, Snapshot } from "../../zab/messages.js";
 import { type DurableState, type ZabConfig, ZabPeer } from "../../zab/peer.js";
 import type { Ready } from "../../zab/ready.js";
 import type { QuorumServer } from "../ensemble-config.js";
@@ -17,6 +17,8 @@ export interface PeerStorage<P> {
   persist(ready: Ready<P>): Promise<void>;
   /** Applies committed txns, in order. */
   apply(entries: readonly { zxid: bigint; payload: P }[]): void;
+  /** A SNAP (persisted already) replaces the state machine, before the commits that follow it. */
+  install?(snapshot: Snapshot): void;
 }
 
 export interface PeerShellOptions<P> {
@@ -161,6 +163,7 @@ export class QuorumPeerShell<P> {
     for (const { to, message } of ready.messages) {
       this.transport.send(to, message as Message<P>, to === leader);
     }
+    if (ready.snapshot !== undefined) this.options.storage.install?.(ready.snapshot);
     if (ready.commit.length > 0) this.options.storage.apply(ready.commit);
     for (const { from, request } of ready.requests ?? []) this.options.onRequest?.(from, request);
     if (ready.role) {

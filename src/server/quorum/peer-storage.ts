@@ -22,6 +22,7 @@ import { writeSnapshotFile } from "../../storage/snapshot.js";
 import { truncateTxnLogs } from "../../storage/truncate.js";
 import { serializeTxn } from "../../storage/txn-codec.js";
 import type { Entry } from "../../zab/log.js";
+import type { Snapshot } from "../../zab/messages.js";
 import type { DurableState } from "../../zab/peer.js";
 import type { Ready } from "../../zab/ready.js";
 import { epochOf } from "../../zab/zxid.js";
@@ -43,6 +44,8 @@ export class DurablePeerStorage implements PeerStorage<Buffer> {
   private readonly txnLog: GroupCommitLog;
   private readonly onApply: (entries: readonly Entry<Buffer>[]) => void;
   private readonly log: Logger;
+  /** Set by the wiring: a SNAP's tree replaces the server's, in Ready order. */
+  onInstall: (snapshot: Snapshot) => void = () => {};
 
   private constructor(
     dirs: DataDirs,
@@ -98,6 +101,15 @@ export class DurablePeerStorage implements PeerStorage<Buffer> {
 
   apply(entries: readonly Entry<Buffer>[]): void {
     this.onApply(entries);
+  }
+
+  install(snapshot: Snapshot): void {
+    this.onInstall(snapshot);
+  }
+
+  /** Appends go to a new log file from the next one on (a snapshot was just started). */
+  roll(): void {
+    this.txnLog.roll();
   }
 
   private appendAll(entries: readonly Entry<Buffer>[]): Promise<void> {
