@@ -81,6 +81,25 @@ export interface TxnSink {
   append(header: TxnHeader, txn: Txn, durable: () => void): void;
 }
 
+/**
+ * What a read-only server refuses with NOTREADONLY (ZooKeeper's ReadOnlyRequestProcessor):
+ * every request that would change state, and sync, which needs a leader.
+ */
+const READ_ONLY_REFUSED: ReadonlySet<number> = new Set([
+  OpCode.sync,
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createTTL,
+  OpCode.createContainer,
+  OpCode.delete,
+  OpCode.deleteContainer,
+  OpCode.setData,
+  OpCode.reconfig,
+  OpCode.setACL,
+  OpCode.multi,
+  OpCode.check,
+]);
+
 /** An in-memory server's sink: every txn is "durable" at once. */
 export const MEMORY_SINK: TxnSink = { append: (_header, _txn, durable) => durable() };
 
@@ -140,7 +159,15 @@ export class ZooKeeperServer {
   /** In an ensemble: false while this server has no established leader to serve with. */
   acceptsSessions?: () => boolean;
   /** What srvr, stat and mntr call this server's mode. */
-  serverState: "standalone" | "leader" | "follower" | "observer" | "looking" = "standalone";
+  serverState: "standalone" | "leader" | "follower" | "observer" | "looking" | "read-only" =
+    "standalone";
+  /**
+   * Read-only mode (an ensemble server cut off from its quorum, with readonlymode.enabled), as
+   * ZooKeeper's ReadOnlyZooKeeperServer: only clients that allow it connect, new sessions are
+   * local to this server, and what would change state is answered NOTREADONLY.
+   */
+  private readOnlyMode = false;
+  private readonly localSessions = new Set<bigint>();
   /** A leader's extra mntr figures (learners, synced followers), ZooKeeper's names. */
   quorumFigures?: () => [string, number][];
   /** Writes handed to the sink and not yet applied (globalOutstandingLimit counts these). */
@@ -172,6 +199,23 @@ export class ZooKeeperServer {
     this.tree = tree;
     this.zxid = tree.lastProcessedZxid;
     this.records = new ChangeRecords(tree);
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyMode;
+  }
+
+  /** Enters read-only mode (the caller closed every client first). */
+  startReadOnly(): void {
+    this.readOnlyMode = true;
+    this.serverState = "read-only";
+  }
+
+  /** Leaves read-only mode: its local sessions end (the caller closes their clients). */
+  endReadOnly(): void {
+    this.readOnlyMode = false;
+    for (const id of this.localSessions) this.sessions.remove(id);
+    this.localSessions.clear();
   }
 
   /** Writes not yet durable and applied. */
@@ -217,6 +261,10 @@ export class ZooKeeperServer {
       cnxn.close("not serving: no leader");
       return;
     }
+    if (this.readOnlyMode && !request.readOnly) {
+      cnxn.close("refusing a session: a read-only server takes only read-only clients");
+      return;
+    }
     if (request.lastZxidSeen > this.lastZxid) {
       this.log.warn(
         {
@@ -235,6 +283,13 @@ export class ZooKeeperServer {
     if (request.sessionId === 0n) {
       const id = this.sessions.nextSessionId();
       this.sessions.add(id, timeout);
+      if (this.readOnlyMode) {
+        // A local session: there is no quorum to make it global.
+        this.localSessions.add(id);
+        this.attach(cnxn, id);
+        this.sendConnectResponse(cnxn, timeout, id, sessionPassword(id));
+        return;
+      }
       // Frames the client pipelines behind its ConnectRequest wait for the session.
       this.early.set(cnxn, []);
       const established = () => {
@@ -286,7 +341,13 @@ export class ZooKeeperServer {
     passwd: Buffer,
   ): void {
     cnxn.send((w) =>
-      ConnectResponse.write(w, { protocolVersion: 0, timeOut, sessionId, passwd, readOnly: false }),
+      ConnectResponse.write(w, {
+        protocolVersion: 0,
+        timeOut,
+        sessionId,
+        passwd,
+        readOnly: this.readOnlyMode,
+      }),
     );
   }
 
@@ -300,6 +361,11 @@ export class ZooKeeperServer {
 
   /** Ends sessions whose clients stopped talking: their ephemerals go, their connections close. */
   expireSessions(): void {
+    if (this.readOnlyMode) {
+      // Nothing to replicate: the session is forgotten here and its client closed.
+      for (const session of this.sessions.takeExpired()) this.endLocalSession(session.id);
+      return;
+    }
     if (!this.expiresSessions) return;
     for (const session of this.sessions.takeExpired()) {
       this.log.info({ session: hex(session.id), timeout: session.timeoutMs }, "session expired");
@@ -307,6 +373,12 @@ export class ZooKeeperServer {
         this.connections.get(session.id)?.close("session expired"),
       );
     }
+  }
+
+  private endLocalSession(id: bigint, reason = "session expired"): void {
+    this.sessions.remove(id);
+    this.localSessions.delete(id);
+    this.connections.get(id)?.close(reason);
   }
 
   /**
@@ -356,6 +428,14 @@ export class ZooKeeperServer {
     }
     if (xid === Xid.auth && opcode === OpCode.auth) return this.addAuth(cnxn, frame);
     const started = this.now();
+    if (this.readOnlyMode && READ_ONLY_REFUSED.has(opcode)) {
+      return this.reply(cnxn, xid, ErrorCode.NOTREADONLY, started, undefined, opName(opcode));
+    }
+    if (this.readOnlyMode && opcode === OpCode.closeSession) {
+      this.reply(cnxn, xid, 0, started, undefined, "CLOS");
+      this.endLocalSession(cnxn.sessionId, "client closed its session");
+      return;
+    }
     if (this.forwardWrite !== undefined && (WRITES.has(opcode) || opcode === OpCode.sync)) {
       if (this.forwardWrite(cnxn, xid, opcode, frame)) return;
     }

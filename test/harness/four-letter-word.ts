@@ -39,5 +39,5 @@ export function fourLetterWord(
 
 /** The `Mode:` line of a `srvr` or `stat` reply (standalone, leader, follower, observer). */
 export function modeOf(srvrReply: string): string | undefined {
-  return /^Mode: (\w+)\s*$/m.exec(srvrReply)?.[1];
+  return /^Mode: ([\w-]+)\s*$/m.exec(srvrReply)?.[1];
 }

@@ -61,7 +61,7 @@ export interface Member {
   process: TrackedProcess | undefined;
 }
 
-export type Mode = "leader" | "follower" | "observer" | "looking" | "standalone";
+export type Mode = "leader" | "follower" | "observer" | "looking" | "standalone" | "read-only";
 
 /** Starts `size` servers and resolves once every one serves, one of them as leader. */
 export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ensemble> {

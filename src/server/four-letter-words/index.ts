@@ -114,8 +114,7 @@ function run(word: string, ctx: FourLetterContext): string {
     case "ruok":
       return "imok";
     case "isro":
-      // A standalone zkts server is never read-only.
-      return "rw";
+      return ctx.server.readOnly ? "ro" : "rw";
     case "srvr":
     case "stat":
       return stat(ctx, word === "stat");

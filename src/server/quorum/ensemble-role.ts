@@ -35,6 +35,9 @@ const STATE_NAMES = {
   OBSERVING: "observer",
 } as const;
 
+/** The least time a server looks for a leader before it turns read-only (QuorumPeer's). */
+const READ_ONLY_GRACE_MS = 2_000;
+
 /** A client request a follower passes to its leader. */
 export type ForwardedRequest =
   | { kind: "createSession"; sessionId: bigint; timeout: number }
@@ -90,10 +93,13 @@ export class EnsembleRole implements TxnSink {
   private readonly touched = new Set<bigint>();
   /** Client connections are closed when this server stops serving (set by the wiring). */
   closeClients: (reason: string) => void = () => {};
+  private readonly readOnlyModeEnabled: boolean;
+  private readOnlyTimer: NodeJS.Timeout | undefined;
 
-  constructor(server: ZooKeeperServer, log: Logger) {
+  constructor(server: ZooKeeperServer, log: Logger, readOnlyModeEnabled = false) {
     this.server = server;
     this.log = log;
+    this.readOnlyModeEnabled = readOnlyModeEnabled;
     server.sink = this;
     server.expiresSessions = false;
     server.forwardWrite = (cnxn, xid, opcode, body) => this.forwardWrite(cnxn, xid, opcode, body);
@@ -103,8 +109,9 @@ export class EnsembleRole implements TxnSink {
 
   attach(shell: QuorumPeerShell<Buffer>): void {
     this.shell = shell;
-    this.server.acceptsSessions = () => this.serving;
+    this.server.acceptsSessions = () => this.serving || this.server.readOnly;
     this.server.serverState = "looking";
+    this.scheduleReadOnly();
     // A leader's figures in mntr, as ZooKeeper's leader adds them.
     this.server.quorumFigures = () => {
       if (this.state !== "LEADING") return [];
@@ -316,7 +323,8 @@ export class EnsembleRole implements TxnSink {
 
   roleChanged(state: PeerState, epoch: bigint, established: boolean): void {
     const { server } = this;
-    server.serverState = STATE_NAMES[state];
+    // A read-only server stays so until it finds a leader.
+    if (!(server.readOnly && state === "LOOKING")) server.serverState = STATE_NAMES[state];
     const wasServing = this.state !== "LOOKING";
     if (established) {
       // Our proposals count from the epoch's start; every session known gets a fresh timeout.
@@ -334,7 +342,35 @@ export class EnsembleRole implements TxnSink {
     this.forwarded.clear();
     this.connecting.clear();
     server.abandonInFlight();
-    if (wasServing) this.closeClients(`this server is now ${state.toLowerCase()}`);
+    const wasReadOnly = server.readOnly;
+    this.stopReadOnly();
+    if (wasServing || wasReadOnly) this.closeClients(`this server is now ${state.toLowerCase()}`);
+    if (state === "LOOKING") this.scheduleReadOnly();
+  }
+
+  /**
+   * With readonlymode.enabled, a server still looking for a leader after a grace period
+   * (ZooKeeper's: the larger of 2 s and tickTime) serves reads to read-only clients.
+   */
+  private scheduleReadOnly(): void {
+    if (!this.readOnlyModeEnabled) return;
+    const grace = Math.max(READ_ONLY_GRACE_MS, this.server.options.tickTime);
+    this.readOnlyTimer = setTimeout(() => {
+      this.readOnlyTimer = undefined;
+      if (this.state !== "LOOKING") return;
+      this.server.startReadOnly();
+      this.log.info({}, "read-only mode: no quorum; serving reads to read-only clients");
+    }, grace);
+    this.readOnlyTimer.unref();
+  }
+
+  /** Leaves read-only mode (if in it) and cancels a pending start. */
+  stopReadOnly(): void {
+    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    this.readOnlyTimer = undefined;
+    if (!this.server.readOnly) return;
+    this.server.endReadOnly();
+    this.log.info({}, "read-only mode ends");
   }
 }
 

@@ -55,7 +55,7 @@ export async function startEnsembleServer(
     },
   );
   const zooKeeper = new ZooKeeperServer(resolved, log, Date.now, opened.tree, BigInt(me.id));
-  role = new EnsembleRole(zooKeeper, log);
+  role = new EnsembleRole(zooKeeper, log, ensemble.readOnlyModeEnabled);
   opened.storage.onInstall = (snapshot) => {
     zooKeeper.loadTree(treeFromSnapshot(snapshot));
     snapshots.installed(snapshot.zxid);
@@ -90,6 +90,7 @@ export async function startEnsembleServer(
   role.attach(shell);
   const served = await serveClients(zooKeeper, resolved, log, {
     stop: async () => {
+      role.stopReadOnly();
       await shell.stop();
       await snapshots.idle();
       await opened.storage.close();
