@@ -115,6 +115,11 @@ export class Election<P> {
     } else if (betterVote(n.vote, this.vote)) {
       this.vote = n.vote;
       this.broadcast("LOOKING");
+    } else if (!sameVote(n.vote, this.vote)) {
+      // The sender may not have our vote: it was still following when we sent it, and what
+      // reaches a peer that has decided is not counted when it starts looking. Without this
+      // answer it would learn our better vote only at our next repeat (a slow second round).
+      core.send(from, this.notification("LOOKING"));
     }
     this.received.set(from, n.vote);
     this.received.set(core.id, this.vote);
