@@ -42,6 +42,8 @@ const TAIL_LINES = 30;
 export interface EnsembleOptions {
   /** Voting servers (default 3). */
   readonly size?: number;
+  /** Observers besides (default 0): ids size+1, size+2, ... with peerType=observer. */
+  readonly observers?: number;
   /** More zoo.cfg lines by ZooKeeper's names, e.g. { maxSessionTimeout: "30000" }. */
   readonly config?: Readonly<Record<string, string>>;
   /** Bound on the first waitServing (default 30 000 ms). */
@@ -65,7 +67,8 @@ export type Mode = "leader" | "follower" | "observer" | "looking" | "standalone"
 
 /** Starts `size` servers and resolves once every one serves, one of them as leader. */
 export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ensemble> {
-  const size = options.size ?? 3;
+  const voters = options.size ?? 3;
+  const size = voters + (options.observers ?? 0);
   const root = mkdtempSync(join(tmpdir(), "zkts-ensemble-"));
   removeAtExit(root);
   const ports = await freePorts(3 * size);
@@ -85,8 +88,10 @@ export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ense
       process: undefined,
     };
   });
+  const observer = (m: Member) => m.id > voters;
   const serverLines = members.map(
-    (m) => `server.${m.id}=${HOST}:${m.quorumPort}:${m.electionPort};${m.clientPort}`,
+    (m) =>
+      `server.${m.id}=${HOST}:${m.quorumPort}:${m.electionPort}${observer(m) ? ":observer" : ""};${m.clientPort}`,
   );
   for (const m of members) {
     mkdirSync(m.dataDir, { recursive: true });
@@ -98,6 +103,7 @@ export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ense
       dataDir: m.dataDir,
       clientPort: String(m.clientPort),
       clientPortAddress: HOST,
+      ...(observer(m) && { peerType: "observer" }),
       ...options.config,
     };
     const lines = [...Object.entries(settings).map(([k, v]) => `${k}=${v}`), ...serverLines];
@@ -195,7 +201,7 @@ export class Ensemble {
   }
 
   /**
-   * Waits until every server of `ids` answers srvr as leader or follower with exactly one
+   * Waits until every server of `ids` answers srvr as leader, follower or observer with exactly one
    * leader among them, and resolves with the leader's id. Rejects after `timeoutMs` naming
    * the modes it saw last.
    */
@@ -205,7 +211,7 @@ export class Ensemble {
     for (;;) {
       last = await Promise.all(ids.map((id) => this.mode(id)));
       const leaders = ids.filter((_, i) => last[i] === "leader");
-      const allServe = last.every((m) => m === "leader" || m === "follower");
+      const allServe = last.every((m) => m === "leader" || m === "follower" || m === "observer");
       if (allServe && leaders.length === 1) return leaders[0] as number;
       if (Date.now() >= deadline) {
         const seen = ids.map((id, i) => `${id}=${last[i] ?? "no answer"}`).join(", ");
