@@ -14,7 +14,7 @@
 import type { Entry } from "../zab/log.js";
 import type { Message } from "../zab/messages.js";
 import { type ZabConfig, ZabPeer } from "../zab/peer.js";
-import type { Ready } from "../zab/ready.js";
+import { isEager, type Ready } from "../zab/ready.js";
 import { Rng } from "./rng.js";
 
 export interface Faults {
@@ -90,6 +90,10 @@ export class ZabCluster {
   private proposals = 0;
   /** SNAP syncs seen (so a test can tell the path was taken). */
   snapshotsInstalled = 0;
+  /** Peers whose disks are stalled by the test: their Readies wait until it ends. */
+  private readonly stalled = new Set<number>();
+  /** Pending Readies whose messages and commits went out before their sync. */
+  private readonly carriedOut = new WeakSet<Ready<string>>();
   readonly trace: string[] = [];
 
   /**
@@ -167,8 +171,15 @@ export class ZabCluster {
       this.drain(sim);
     }
     for (const sim of this.peers.values()) {
-      if (sim.peer !== undefined && !this.rng.chance(this.faults.slowSync)) this.sync(sim);
+      if (sim.peer === undefined || this.stalled.has(sim.id)) continue;
+      if (!this.rng.chance(this.faults.slowSync)) this.sync(sim);
     }
+  }
+
+  /** Stalls (or frees) a peer's disk: nothing it persists completes meanwhile. */
+  stallDisk(id: number, stalled: boolean): void {
+    if (stalled) this.stalled.add(id);
+    else this.stalled.delete(id);
   }
 
   /** Crashes a peer now (a scripted crash): its unsynced Readies are lost. */
@@ -244,19 +255,35 @@ export class ZabCluster {
     this.drain(sim);
   }
 
-  /** Takes the peer's Ready; it takes effect once synced (fsync), now or in a later tick. */
+  /**
+   * Takes the peer's Ready; it takes effect once synced (fsync), now or in a later tick. An
+   * established leader's broadcast Ready is carried out at once when nothing before it waits
+   * (ready.ts's isEager): only its appends wait for the sync, and a crash first loses them.
+   */
   private drain(sim: SimPeer): void {
-    const ready = sim.peer?.ready();
-    if (ready === undefined) return;
-    sim.pending.push(ready);
+    const peer = sim.peer;
+    const ready = peer?.ready();
+    if (peer === undefined || ready === undefined) return;
     this.checkEstablished(sim.id, ready);
+    const leading = peer.state === "LEADING" && peer.serving;
+    if (leading && isEager(ready) && sim.pending.every((r) => this.carriedOut.has(r))) {
+      for (const { to, message } of ready.messages) this.send(sim.id, to, message);
+      for (const entry of ready.commit) this.apply(sim, entry);
+      const rest: Ready<string> = { ...ready, messages: [], commit: [] };
+      this.carriedOut.add(rest);
+      sim.pending.push(rest);
+      return;
+    }
+    sim.pending.push(ready);
   }
 
   /** Persist, disconnect, send, apply: for each pending Ready, in order. */
   private sync(sim: SimPeer): void {
     const readies = sim.pending;
     sim.pending = [];
+    let appended: bigint | undefined;
     for (const ready of readies) {
+      appended = ready.append.at(-1)?.zxid ?? appended;
       const d = sim.durable;
       if (ready.snapshot !== undefined) this.installSnapshot(sim, ready.snapshot);
       if (ready.acceptedEpoch !== undefined) d.acceptedEpoch = ready.acceptedEpoch;
@@ -276,6 +303,11 @@ export class ZabCluster {
           `${sim.id} is ${ready.role.state} (leader ${ready.role.leader}, epoch ${ready.role.epoch})`,
         );
       }
+    }
+    // The shell tells the peer what is on disk now (a leader's own ack).
+    if (appended !== undefined && sim.peer !== undefined) {
+      sim.peer.persisted(appended);
+      this.drain(sim);
     }
   }
 

@@ -10,6 +10,9 @@
  *    those learners get UPTODATE. Later learners are synced the same way and join.
  * 3. Broadcast: a proposal goes to every synced (or syncing) follower; once a quorum has acked
  *    it (and everything before it), it is committed: COMMIT to followers, INFORM to observers.
+ *    The leader's own ack is its log on disk (`persisted`), not its proposal: so the shell may
+ *    send proposals to followers while the leader's own fsync runs (ZooKeeper does the same,
+ *    and so does etcd's raft), and a txn acknowledged to a client is durable on a quorum.
  *
  * A leader that hears from less than a quorum for syncLimit ticks (or is not established after
  * initLimit) steps down.
@@ -41,6 +44,8 @@ export class LeaderRole<P> {
   private epochAcked = false;
   established = false;
   private counter = 0n;
+  /** The last zxid of our history known to be on our disk: our own ack. */
+  private durable = 0n;
   private readonly learners = new Map<number, LearnerHandle>();
   private readonly newLeaderAcks = new Set<number>();
 
@@ -214,6 +219,9 @@ export class LeaderRole<P> {
   private establish(): void {
     const { core } = this;
     this.established = true;
+    // NEWLEADER went out only once everything before it was persisted (the Ready rule), and
+    // nothing was proposed since: our whole history is on disk.
+    this.durable = core.history.lastZxid;
     core.commitUpTo(core.history.lastZxid);
     core.ready.established = this.epoch as bigint;
     for (const learner of this.learners.values()) {
@@ -236,10 +244,17 @@ export class LeaderRole<P> {
     return entry.zxid;
   }
 
-  /** The highest zxid a quorum holds (the leader's own history counts as acked). */
+  /** The shell has our history up to `zxid` on disk: that is our ack. */
+  persisted(zxid: bigint): void {
+    if (!this.established || zxid <= this.durable) return;
+    this.durable = zxid;
+    this.advanceCommit();
+  }
+
+  /** The highest zxid a quorum holds (ours: what is on our disk). */
   private advanceCommit(): void {
     const { core } = this;
-    const acks = [core.history.lastZxid];
+    const acks = [this.durable];
     for (const learner of this.learners.values()) {
       if (!learner.observer && learner.stage === "synced") acks.push(learner.acked);
     }

@@ -102,6 +102,14 @@ export class ZabPeer<P> {
     else if (this.role?.leader === peer) this.lookForLeader();
   }
 
+  /**
+   * The shell persisted this peer's history up to `zxid` (every Ready before the one it is
+   * told in). A leader counts it as its own ack; others need not be told.
+   */
+  persisted(zxid: bigint): void {
+    if (this.role instanceof LeaderRole) this.role.persisted(zxid);
+  }
+
   /** Leader only, once established: the txn's zxid, or undefined if this peer cannot propose. */
   propose(payload: P): bigint | undefined {
     return this.role instanceof LeaderRole ? this.role.propose(payload) : undefined;

@@ -4,6 +4,12 @@
  * `disconnect`, then sends `messages`, then applies `commit` to the state machine (in order).
  * A peer never sends a message that depends on state it has not asked to persist in the same
  * or an earlier Ready, so a crash can only lose what nobody was told.
+ *
+ * One exception, which `isEager` names: an established leader's broadcast Readies (its
+ * proposals, commits and pings) may be carried out before their appends are durable, provided
+ * every earlier Ready has been carried out already, so messages keep their order. That is safe
+ * because the leader counts its own ack only once the shell reports its log on disk
+ * (`ZabPeer.persisted`): a COMMIT never rests on the leader's undurable copy.
  */
 import type { Entry } from "./log.js";
 import type { Message, PeerState, Snapshot } from "./messages.js";
@@ -39,6 +45,26 @@ export interface Ready<P> {
 
 export function emptyReady<P>(): Ready<P> {
   return { append: [], disconnect: [], messages: [], commit: [] };
+}
+
+/** Messages an established leader may send before its own appends are durable. */
+const EAGER_MESSAGES: ReadonlySet<string> = new Set(["PROPOSAL", "COMMIT", "INFORM", "PING"]);
+
+/**
+ * True for a Ready of an established leader's broadcast phase: appends, proposals, commits,
+ * pings and forwarded requests only. (The caller checks that the peer is an established leader.)
+ */
+export function isEager(ready: Ready<unknown>): boolean {
+  return (
+    ready.snapshot === undefined &&
+    ready.acceptedEpoch === undefined &&
+    ready.currentEpoch === undefined &&
+    ready.truncateTo === undefined &&
+    ready.disconnect.length === 0 &&
+    ready.role === undefined &&
+    ready.established === undefined &&
+    ready.messages.every(({ message }) => EAGER_MESSAGES.has(message.type))
+  );
 }
 
 export function isEmpty(ready: Ready<unknown>): boolean {

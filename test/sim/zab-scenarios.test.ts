@@ -224,6 +224,39 @@ describe("Zab scenarios from ZooKeeper's sync-phase bugs", () => {
     }
   });
 
+  test("a leader's own ack is its disk: a txn in its memory and on one follower's disk is not committed", () => {
+    // The leader sends proposals while its own fsync runs (ready.ts's isEager). With its disk
+    // stalled and one follower down, x reaches the other follower's disk only: one durable
+    // copy, no quorum. If the leader counted x as its own ack, it would commit x; then the
+    // leader and that follower crash, the leader returns without x, and with the third peer it
+    // commits something else in x's place.
+    for (let seed = 1; seed <= 20; seed++) {
+      const cluster = new ZabCluster(seed, 3, 0, STAY_DOWN);
+      for (let i = 0; i < 300 && cluster.servingLeader() === undefined; i++) cluster.step();
+      const leader = cluster.servingLeader() as number;
+      assert.ok(leader !== undefined, `seed ${seed}: a leader`);
+      const [follower, away] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+      cluster.crashPeer(away);
+      cluster.stallDisk(leader, true);
+      const x = cluster.propose();
+      assert.ok(x !== undefined);
+      for (let i = 0; i < 20; i++) cluster.step();
+      assert.ok(
+        !cluster.committed.some((e) => e.zxid === x),
+        `seed ${seed}: x committed with one durable copy`,
+      );
+      cluster.crashPeer(leader);
+      cluster.crashPeer(follower);
+      cluster.stallDisk(leader, false);
+      cluster.restartPeer(leader);
+      cluster.restartPeer(away);
+      cluster.settle(600, new Set([follower]));
+      cluster.settle(600);
+      for (const id of [1, 2, 3])
+        assert.deepEqual(payloads(cluster, id), payloads(cluster, leader));
+    }
+  });
+
   test("the quorum crashes right after the leader establishes; what the synced follower acked survives (ZOOKEEPER-3911, -4646, -4785)", () => {
     // Peer 1 holds 1.1-1.5 (1.3-1.5 never committed), peer 2 only 1.1-1.2, peer 3 is away.
     // Peer 1 leads epoch 2, syncs peer 2 by DIFF, and commits 1.3-1.5 at establishment on

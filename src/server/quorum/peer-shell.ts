@@ -4,10 +4,15 @@
  * dropped, messages sent, committed txns applied. Readies are processed one at a time: the
  * next waits until the previous one's persistence is done, so nothing is sent that depends on
  * state not yet durable.
+ *
+ * An established leader's broadcast Readies (ready.ts's isEager) are carried out at once when
+ * nothing before them waits: proposals leave while the leader's own fsync runs, and only their
+ * appends queue for the disk; once on disk, the peer is told (`persisted`), which is the
+ * leader's own ack. So a write costs the longer of the two fsyncs, not their sum.
  */
 import type { Message, PeerState, Snapshot } from "../../zab/messages.js";
 import { type DurableState, type ZabConfig, ZabPeer } from "../../zab/peer.js";
-import type { Ready } from "../../zab/ready.js";
+import { isEager, type Ready } from "../../zab/ready.js";
 import type { QuorumServer } from "../ensemble-config.js";
 import type { Logger } from "../logger.js";
 import { QuorumTransport } from "./transport.js";
@@ -44,7 +49,9 @@ export class QuorumPeerShell<P> {
   private readonly transport: QuorumTransport<P>;
   private readonly options: PeerShellOptions<P>;
   private timer: NodeJS.Timeout | undefined;
-  private backlog: { ready: Ready<P>; leader: number | undefined }[] = [];
+  private backlog: { ready: Ready<P>; leader: number | undefined; delivered: boolean }[] = [];
+  /** Readies in the backlog (or being persisted) whose messages and commits wait. */
+  private waiting = 0;
   private draining = false;
   private stopped = false;
 
@@ -109,7 +116,15 @@ export class QuorumPeerShell<P> {
     // when it goes out (after the persistence before it).
     const learning = this.peer.state === "FOLLOWING" || this.peer.state === "OBSERVING";
     const leader = learning ? this.peer.leader : undefined;
-    this.backlog.push({ ready, leader });
+    const leading = this.peer.state === "LEADING" && this.peer.serving;
+    if (leading && this.waiting === 0 && isEager(ready)) {
+      this.deliver(ready, undefined);
+      if (ready.append.length === 0) return;
+      this.backlog.push({ ready, leader, delivered: true });
+    } else {
+      this.waiting++;
+      this.backlog.push({ ready, leader, delivered: false });
+    }
     if (!this.draining) void this.drain();
   }
 
@@ -127,7 +142,18 @@ export class QuorumPeerShell<P> {
         this.backlog = [];
         await this.persistAll(batch.map(({ ready }) => ready));
         if (this.stopped) return;
-        for (const { ready, leader } of batch) this.deliver(ready, leader);
+        let appended: bigint | undefined;
+        for (const { ready, leader, delivered } of batch) {
+          appended = ready.append.at(-1)?.zxid ?? appended;
+          if (delivered) continue;
+          this.waiting--;
+          this.deliver(ready, leader);
+        }
+        // On disk now: a leader's own ack (its Ready joins the backlog, or goes out at once).
+        if (appended !== undefined) {
+          const zxid = appended;
+          this.input(() => this.peer.persisted(zxid));
+        }
       }
     } finally {
       this.draining = false;
