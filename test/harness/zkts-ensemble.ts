@@ -98,6 +98,8 @@ export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ense
       dataDir: m.dataDir,
       clientPort: String(m.clientPort),
       clientPortAddress: HOST,
+      // `zkts server` has ZooKeeper's AdminServer default (port 8080): off unless asked for.
+      "admin.enableServer": "false",
       ...options.config,
     };
     const lines = [...Object.entries(settings).map(([k, v]) => `${k}=${v}`), ...serverLines];
