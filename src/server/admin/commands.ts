@@ -320,7 +320,11 @@ function systemProperties(ctx: AdminContext): Fields {
     ["path.separator", ":"],
   ]);
   for (const [key, value] of environmentEntries(ctx)) {
-    if (/^(java|os|user)\./.test(key) && !key.startsWith("os.memory.")) properties.set(key, value);
+    // "<NA>" is envi's word for a property the JVM does not have: none to list.
+    if (!/^(java|os|user)\./.test(key) || key.startsWith("os.memory.") || value === "<NA>") {
+      continue;
+    }
+    properties.set(key, value);
   }
   return [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
