@@ -342,6 +342,9 @@ class ZktsServer implements Server {
       "*",
       "-D",
       "forceSync=yes",
+      // No AdminServer on ZooKeeper's default port 8080.
+      "-D",
+      "admin.enableServer=false",
       ...Object.entries(settings).flatMap(([k, v]) => ["-D", `${k}=${v}`]),
     ];
     const server = new ZktsServer(port!, dir, args);

@@ -305,6 +305,8 @@ async function startZktsEnsemble(config: Config): Promise<Ensemble> {
       forceSync: "yes",
       maxClientCnxns: "0",
       "4lw.commands.whitelist": "*",
+      // ZooKeeper's AdminServer default would have all three take port 8080.
+      "admin.enableServer": "false",
     };
     const lines = [...Object.entries(settings).map(([k, v]) => `${k}=${v}`), ...serverLines];
     writeFileSync(m.configFile, `${lines.join("\n")}\n`);

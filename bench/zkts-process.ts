@@ -78,6 +78,9 @@ export async function startZktsProcess(options: ZktsProcessOptions): Promise<Ser
     "0",
     "--data-dir",
     dir,
+    // No AdminServer on ZooKeeper's default port 8080.
+    "-D",
+    "admin.enableServer=false",
     ...(options.args ?? []),
   ];
   const child = spawnTracked(process.execPath, args, logFile);

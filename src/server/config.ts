@@ -17,15 +17,19 @@
  * `extendedTypesEnabled` and `DigestAuthenticationProvider.superDigest` work from a zoo.cfg;
  * we accept those names and the `zookeeper.`-prefixed ones. `jute.maxbuffer` and
  * `znode.container.*` are JVM system properties only in ZooKeeper (a zoo.cfg line for them is
- * silently ignored there); we honour them in zoo.cfg. Keys we do not use yet (server.N,
- * initLimit, syncLimit, admin.*, ...) are accepted and ignored here.
+ * silently ignored there); we honour them in zoo.cfg. The AdminServer's admin.* keys work as
+ * zoo.cfg keys and as zookeeper.admin.* (ZooKeeper reads them as system properties), the
+ * metricsProvider.* keys as zoo.cfg keys. Keys for the ensemble (server.N, initLimit,
+ * syncLimit, ...) are read by ensemble-config.ts and ignored here.
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
 import type { ServerOptions } from "./options.js";
 
 /** ServerOptions with every default filled in; superDigest and dataDir stay optional. */
 export interface ResolvedServerOptions
-  extends Required<Omit<ServerOptions, "superDigest" | "dataDir" | "dataLogDir">> {
+  extends Required<
+    Omit<ServerOptions, "superDigest" | "dataDir" | "dataLogDir" | "initialConfig">
+  > {
   /**
    * The effective whitelist: "*" or the listed words plus `srvr`, which ZooKeeper always
    * enables (zkServer.sh depends on it).
@@ -34,6 +38,7 @@ export interface ResolvedServerOptions
   readonly superDigest?: string;
   readonly dataDir?: string;
   readonly dataLogDir?: string;
+  readonly initialConfig?: string;
 }
 
 /** ZooKeeperServer.DEFAULT_TICK_TIME. */
@@ -58,7 +63,26 @@ export const DEFAULTS = {
   preAllocSizeKb: 64 * 1024,
   autopurgeSnapRetainCount: 3,
   autopurgePurgeIntervalHours: 0,
+  adminEnableServer: false,
+  adminServerAddress: "0.0.0.0",
+  adminServerPort: 8080,
+  adminCommandUrl: "/commands",
+  metricsProviderClassName: "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider",
+  metricsProviderHttpHost: "0.0.0.0",
+  metricsProviderHttpPort: 7000,
+  metricsProviderExportJvmInfo: true,
 } as const satisfies Partial<ResolvedServerOptions>;
+
+/** ZooKeeper's Prometheus provider: the one metricsProvider.className that serves /metrics. */
+export const PROMETHEUS_METRICS_PROVIDER =
+  "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+
+/** The metrics providers ZooKeeper 3.8 ships (an unknown class name stops it from starting). */
+const METRICS_PROVIDERS: ReadonlySet<string> = new Set([
+  PROMETHEUS_METRICS_PROVIDER,
+  "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider",
+  "org.apache.zookeeper.metrics.impl.NullMetricsProvider",
+]);
 
 /** The four-letter word ZooKeeper enables whatever the whitelist says. */
 const ALWAYS_ENABLED_WORD = "srvr";
@@ -213,6 +237,14 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
   ...aliases(["preAllocSize"], { field: "preAllocSizeKb", parse: int }),
   ["autopurge.snapRetainCount", { field: "autopurgeSnapRetainCount", parse: int }],
   ["autopurge.purgeInterval", { field: "autopurgePurgeIntervalHours", parse: int }],
+  ...aliases(["admin.enableServer"], { field: "adminEnableServer", parse: boolean }),
+  ...aliases(["admin.serverAddress"], { field: "adminServerAddress", parse: nonEmpty }),
+  ...aliases(["admin.serverPort"], { field: "adminServerPort", parse: decodedInt }),
+  ...aliases(["admin.commandURL"], { field: "adminCommandUrl", parse: nonEmpty }),
+  ["metricsProvider.className", { field: "metricsProviderClassName", parse: nonEmpty }],
+  ["metricsProvider.httpHost", { field: "metricsProviderHttpHost", parse: nonEmpty }],
+  ["metricsProvider.httpPort", { field: "metricsProviderHttpPort", parse: int }],
+  ["metricsProvider.exportJvmInfo", { field: "metricsProviderExportJvmInfo", parse: javaBoolean }],
 ]);
 
 /** Each name as written in a zoo.cfg and as the system property `zookeeper.<name>`. */
@@ -273,6 +305,11 @@ function boolean(value: string, where: string): boolean {
   if (lower === "true") return true;
   if (lower === "false") return false;
   throw malformed(value, where, "is not true or false");
+}
+
+/** Boolean.parseBoolean, as the metrics provider reads its flags: "true" (any case) or false. */
+function javaBoolean(value: string): boolean {
+  return value.toLowerCase() === "true";
 }
 
 /** zookeeper.forceSync: ZooKeeper syncs unless the value is "no" (any case); so do we. */
@@ -355,11 +392,13 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
       1,
     ),
     ...resolveStorageOptions(options),
+    ...resolveMonitoringOptions(options),
     ...(options.superDigest !== undefined && { superDigest: checkDigest(options.superDigest) }),
     ...(options.dataDir !== undefined && { dataDir: checkString("dataDir", options.dataDir) }),
     ...(options.dataLogDir !== undefined && {
       dataLogDir: checkString("dataLogDir", options.dataLogDir),
     }),
+    ...(options.initialConfig !== undefined && { initialConfig: options.initialConfig }),
   };
   if (resolved.minSessionTimeout > resolved.maxSessionTimeout) {
     throw new InvalidArgumentError(
@@ -405,6 +444,54 @@ function resolveStorageOptions(options: ServerOptions) {
   };
 }
 
+/** The AdminServer's and the metrics endpoint's settings. */
+function resolveMonitoringOptions(options: ServerOptions) {
+  const className = options.metricsProviderClassName ?? DEFAULTS.metricsProviderClassName;
+  if (!METRICS_PROVIDERS.has(className)) {
+    throw new InvalidArgumentError(
+      `metricsProvider.className: "${className}" is not a metrics provider zkts has ` +
+        `(${[...METRICS_PROVIDERS].join(", ")})`,
+    );
+  }
+  const commandUrl = options.adminCommandUrl ?? DEFAULTS.adminCommandUrl;
+  if (typeof commandUrl !== "string" || !commandUrl.startsWith("/")) {
+    throw new InvalidArgumentError(`admin.commandURL must be a path starting with "/"`);
+  }
+  return {
+    adminEnableServer: checkBoolean(
+      "admin.enableServer",
+      options.adminEnableServer ?? DEFAULTS.adminEnableServer,
+    ),
+    adminServerAddress: checkHost(
+      "admin.serverAddress",
+      options.adminServerAddress ?? DEFAULTS.adminServerAddress,
+    ),
+    adminServerPort: checkRange(
+      "admin.serverPort",
+      options.adminServerPort ?? DEFAULTS.adminServerPort,
+      0,
+      65535,
+    ),
+    // Jetty's context path: a trailing slash names the same place.
+    adminCommandUrl: commandUrl.length > 1 ? commandUrl.replace(/\/+$/, "") : commandUrl,
+    metricsProviderClassName: className,
+    metricsProviderHttpHost: checkHost(
+      "metricsProvider.httpHost",
+      options.metricsProviderHttpHost ?? DEFAULTS.metricsProviderHttpHost,
+    ),
+    metricsProviderHttpPort: checkRange(
+      "metricsProvider.httpPort",
+      options.metricsProviderHttpPort ?? DEFAULTS.metricsProviderHttpPort,
+      0,
+      65535,
+    ),
+    metricsProviderExportJvmInfo: checkBoolean(
+      "metricsProvider.exportJvmInfo",
+      options.metricsProviderExportJvmInfo ?? DEFAULTS.metricsProviderExportJvmInfo,
+    ),
+  };
+}
+
 /** An integer in min..max (max defaults to Java's int range, which ZooKeeper stores them in). */
 function checkRange(name: string, value: number, min: number, max = JAVA_INT_MAX): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -429,9 +516,13 @@ function checkString(name: string, value: string): string {
 }
 
 function checkAddress(address: string): string {
-  checkString("clientPortAddress", address);
+  return checkHost("clientPortAddress", address);
+}
+
+function checkHost(name: string, address: string): string {
+  checkString(name, address);
   if (/\s/.test(address)) {
-    throw new InvalidArgumentError(`clientPortAddress "${address}" is not a host name or address`);
+    throw new InvalidArgumentError(`${name} "${address}" is not a host name or address`);
   }
   return address;
 }

@@ -17,29 +17,15 @@ import type { DataTree } from "./data-tree.js";
 import type { Logger } from "./logger.js";
 import { type DataDirs, dataDirs, recover } from "./recovery.js";
 import { hex } from "./replies.js";
+import { Summary } from "./summary.js";
 import type { Txn, TxnHeader } from "./txn.js";
 import type { TxnSink } from "./zookeeper-server.js";
 
 /** ZooKeeper's AvgMinMaxCounter of whole milliseconds (mntr's zk_{avg,min,max,cnt,sum}_<name>). */
-export interface TimeSummary {
-  count: number;
-  sum: number;
-  /** 0 while count is 0. */
-  min: number;
-  max: number;
-}
+export type TimeSummary = Summary;
 
-function newSummary(): TimeSummary {
-  return { count: 0, sum: 0, min: 0, max: 0 };
-}
-
-function addTo(summary: TimeSummary, ms: number): void {
-  const whole = Math.max(0, Math.floor(ms));
-  summary.min = summary.count === 0 ? whole : Math.min(summary.min, whole);
-  summary.max = Math.max(summary.max, whole);
-  summary.count++;
-  summary.sum += whole;
-}
+/** FileTxnLog's fsync.warningthresholdms default: slower fsyncs are counted. */
+const FSYNC_WARNING_THRESHOLD_MS = 1000;
 
 export interface DatabaseStats {
   /** Txns appended. */
@@ -59,6 +45,8 @@ export interface DatabaseStats {
   fsyncTime: TimeSummary;
   /** ServerMetrics.SNAPSHOT_TIME: each snapshot written. */
   snapshotTime: TimeSummary;
+  /** Fsyncs slower than fsync.warningthresholdms (1000), as ZooKeeper's FileTxnLog counts. */
+  fsyncThresholdExceeded: number;
 }
 
 export class ZKDatabase implements TxnSink {
@@ -121,8 +109,9 @@ export class ZKDatabase implements TxnSink {
       lastSnapshotZxid: -1n,
       lastSnapshotFile: undefined,
       recoveryMs: 0,
-      fsyncTime: newSummary(),
-      snapshotTime: newSummary(),
+      fsyncTime: new Summary(),
+      snapshotTime: new Summary(),
+      fsyncThresholdExceeded: 0,
     };
     const forceSync = options.forceSync;
     this.txnLog = new GroupCommitLog(dirs.logDir, {
@@ -136,8 +125,12 @@ export class ZKDatabase implements TxnSink {
         this.stats.batches++;
         this.stats.lastSyncMs = ms;
         if (ms > this.stats.maxSyncMs) this.stats.maxSyncMs = ms;
-        if (forceSync) addTo(this.stats.fsyncTime, ms);
-        if (ms > 1000) log.warn({ ms: Math.round(ms), txns }, "fsync of the txn log was slow");
+        if (forceSync) {
+          this.stats.fsyncTime.add(ms);
+          if (ms > FSYNC_WARNING_THRESHOLD_MS) this.stats.fsyncThresholdExceeded++;
+        }
+        if (ms > FSYNC_WARNING_THRESHOLD_MS)
+          log.warn({ ms: Math.round(ms), txns }, "fsync of the txn log was slow");
       },
     });
   }
@@ -194,7 +187,7 @@ export class ZKDatabase implements TxnSink {
         lastSnapshotZxid: view.zxid,
         lastSnapshotFile: file,
       });
-      addTo(this.stats.snapshotTime, ms);
+      this.stats.snapshotTime.add(ms);
       this.log.info(
         { file, zxid: hex(view.zxid), nodes: this.tree.nodeCount, ms: Math.round(ms) },
         "snapshot taken",

@@ -6,10 +6,12 @@
  *     await server.close();
  */
 import net from "node:net";
+import type { AdminContext } from "./admin/commands.js";
+import { startMonitoring } from "./admin/http.js";
 import { scheduleAutopurge } from "./autopurge.js";
 import { type ResolvedServerOptions, resolveOptions } from "./config.js";
 import { ZKDatabase } from "./database.js";
-import { fourLetterWord } from "./four-letter-words/index.js";
+import { fourLetterWord, type QuorumView } from "./four-letter-words/index.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ServerConnection } from "./net/server-connection.js";
 import type { ServerOptions } from "./options.js";
@@ -27,6 +29,10 @@ export interface RunningServer {
   readonly zooKeeper: ZooKeeperServer;
   /** The txn log and snapshots, when the server has a dataDir. */
   readonly database: ZKDatabase | undefined;
+  /** The AdminServer's port (admin.enableServer), if it runs. */
+  readonly adminPort: number | undefined;
+  /** The Prometheus /metrics port (metricsProvider.className), if it runs. */
+  readonly metricsPort: number | undefined;
   /** Stops accepting, closes every connection, stops the timers. */
   close(): Promise<void>;
 }
@@ -70,6 +76,8 @@ export interface ServeOptions {
   readonly accept?: () => boolean;
   /** Runs after the listener and every connection are closed. */
   readonly stop?: () => Promise<void>;
+  /** An ensemble server's view of its ensemble, for the AdminServer and the metrics. */
+  readonly quorum?: QuorumView;
 }
 
 /**
@@ -84,16 +92,11 @@ export async function serveClients(
 ): Promise<Omit<RunningServer, "database"> & { closeClients(reason: string): void }> {
   const connections = new Set<ServerConnection>();
   const perIp = new Map<string, number>();
+  const view = serverView(zooKeeper, resolved, connections, options.quorum, () => listener);
+  const counters = zooKeeper.stats.metrics.counters;
   const hooks = {
     fourLetterWord: (word: string, self: ServerConnection, rest: Buffer) =>
-      fourLetterWord(word, {
-        server: zooKeeper,
-        version: ZKTS_VERSION,
-        clientPort: (listener.address() as net.AddressInfo | null)?.port ?? resolved.clientPort,
-        connections,
-        self,
-        rest,
-      }),
+      fourLetterWord(word, { ...view, clientPort: view.clientPort, self, rest }),
     closed: (connection: ServerConnection) => {
       if (!connections.delete(connection)) return;
       const n = (perIp.get(connection.clientIp) ?? 1) - 1;
@@ -107,6 +110,7 @@ export async function serveClients(
       socket.destroy();
       return;
     }
+    counters.connection_request_count++;
     const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
     const count = perIp.get(ip) ?? 0;
     if (resolved.maxClientCnxns > 0 && count >= resolved.maxClientCnxns) {
@@ -114,6 +118,7 @@ export async function serveClients(
         { client: ip, max: resolved.maxClientCnxns },
         "too many connections from one address; refusing",
       );
+      counters.connection_rejected++;
       socket.destroy();
       return;
     }
@@ -126,6 +131,10 @@ export async function serveClients(
       listener.off("error", reject);
       resolve();
     });
+  });
+  const monitoring = await startMonitoring(view, resolved, log).catch(async (error) => {
+    await new Promise((resolve) => listener.close(resolve));
+    throw error;
   });
   const ticker = setInterval(() => zooKeeper.expireSessions(), resolved.tickTime);
   const perCheck = Math.max(
@@ -147,7 +156,7 @@ export async function serveClients(
       stopAutopurge();
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const connection of [...connections]) connection.close("server shutting down");
-      await stopped;
+      await Promise.all([stopped, monitoring.close()]);
       await options.stop?.();
     })();
     return closing;
@@ -156,10 +165,32 @@ export async function serveClients(
     host,
     port: address.port,
     address: host.includes(":") ? `[${host}]:${address.port}` : `${host}:${address.port}`,
+    adminPort: monitoring.adminPort,
+    metricsPort: monitoring.metricsPort,
     zooKeeper,
     close,
     closeClients(reason: string) {
       for (const connection of [...connections]) connection.close(reason);
     },
+  };
+}
+
+/** What the four-letter words, the AdminServer and the metrics read of a server. */
+function serverView(
+  server: ZooKeeperServer,
+  resolved: ResolvedServerOptions,
+  connections: Iterable<ServerConnection>,
+  quorum: QuorumView | undefined,
+  listener: () => net.Server,
+): AdminContext {
+  return {
+    server,
+    version: ZKTS_VERSION,
+    get clientPort() {
+      return (listener().address() as net.AddressInfo | null)?.port ?? resolved.clientPort;
+    },
+    connections,
+    quorum,
+    initialConfig: resolved.initialConfig ?? "",
   };
 }

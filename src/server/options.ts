@@ -58,4 +58,32 @@ export interface ServerOptions {
   readonly autopurgeSnapRetainCount?: number;
   /** autopurge.purgeInterval: hours between purges; 0 (the default) turns purging off. */
   readonly autopurgePurgeIntervalHours?: number;
+  /**
+   * admin.enableServer: serve the AdminServer's JSON commands over HTTP. ZooKeeper's default is
+   * on, and `zkts server` (a zoo.cfg) keeps it; a server started from code opens no port it was
+   * not asked for, so here the default is false.
+   */
+  readonly adminEnableServer?: boolean;
+  /** admin.serverAddress: the AdminServer's address; default "0.0.0.0". */
+  readonly adminServerAddress?: string;
+  /** admin.serverPort: the AdminServer's port; default 8080, 0 picks a free one. */
+  readonly adminServerPort?: number;
+  /** admin.commandURL: where the commands are; default "/commands". */
+  readonly adminCommandUrl?: string;
+  /**
+   * metricsProvider.className: ZooKeeper's metrics providers by their Java names. Only
+   * "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider" serves anything (GET
+   * /metrics on metricsProvider.httpHost:httpPort); the default,
+   * "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider", and NullMetricsProvider serve
+   * nothing (mntr and the AdminServer's monitor work either way).
+   */
+  readonly metricsProviderClassName?: string;
+  /** metricsProvider.httpHost: default "0.0.0.0". */
+  readonly metricsProviderHttpHost?: string;
+  /** metricsProvider.httpPort: default 7000, 0 picks a free one. */
+  readonly metricsProviderHttpPort?: number;
+  /** metricsProvider.exportJvmInfo: also export the process_* figures; default true. */
+  readonly metricsProviderExportJvmInfo?: boolean;
+  /** The zoo.cfg text the server started from, for the initial_configuration command. */
+  readonly initialConfig?: string;
 }

@@ -755,8 +755,11 @@ export class ZooKeeperServer {
    */
   propose(header: TxnHeader, txn: Txn, applied: (result: TxnResult) => void): void {
     this.inFlight++;
+    // A leader's proposal is applied once a quorum has it (ServerMetrics.PROPOSAL_LATENCY).
+    const proposed = this.serverState === "leader" ? this.now() : undefined;
     this.sink.append(header, txn, () => {
       this.inFlight--;
+      if (proposed !== undefined) this.stats.metrics.proposalLatency.add(this.now() - proposed);
       const result = this.tree.apply(header, txn);
       this.records.applied(header.zxid);
       applied(result);
@@ -832,7 +835,7 @@ export class ZooKeeperServer {
     });
     const now = this.now();
     const latency = now - started;
-    this.stats.recordLatency(latency);
+    this.stats.recordLatency(latency, op);
     this.stats.packetsSent++;
     const s = cnxn.stats;
     s.packetsSent++;

@@ -78,6 +78,9 @@ describe("zkts cluster", () => {
         String(quorum),
         "--tick-time",
         "500",
+        // The AdminServers' default ports (8080-8082) are not the test's to take.
+        "--admin-port",
+        "0",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

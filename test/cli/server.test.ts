@@ -40,7 +40,9 @@ function refusedWithOneLine(result: ReturnType<typeof zkts>, pattern: RegExp): v
 
 /** A `zkts server` child with its stdout collected, to see what it prints and how it exits. */
 function spawnServer(...args: string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "server", ...args], {
+  // No AdminServer: it would take ZooKeeper's default port, 8080 (the admin tests use free ports).
+  const serverArgs = ["server", "-D", "admin.enableServer=false", ...args];
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...serverArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -221,7 +223,15 @@ describe("zkts server: serving", () => {
     try {
       const address = blocker.address();
       assert.ok(address !== null && typeof address === "object");
-      const result = zkts("server", "--host", "127.0.0.1", "--port", String(address.port));
+      const result = zkts(
+        "server",
+        "-D",
+        "admin.enableServer=false",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(address.port),
+      );
       assert.equal(result.status, 1, result.stderr);
       assert.equal(result.stdout, "");
       assert.equal(result.stderr.trimEnd().split("\n").length, 1, result.stderr);

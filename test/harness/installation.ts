@@ -21,8 +21,16 @@ export interface Installation {
 
 const JAR_DIR = "/usr/share/java";
 const ZOOKEEPER_JAR = `${JAR_DIR}/zookeeper.jar`;
-/** Only for logging to a file (ORACLE.md); ZooKeeper runs, silently, without them. */
-const LOGGING_JARS = [`${JAR_DIR}/slf4j-log4j12.jar`, `${JAR_DIR}/log4j-1.2.jar`];
+/**
+ * Optional jars: logging to a file (ORACLE.md), and the servlet API that ZooKeeper's AdminServer
+ * (Jetty) needs and that zookeeper.jar's manifest does not list. ZooKeeper runs without them,
+ * silently and without an AdminServer.
+ */
+const OPTIONAL_JARS = [
+  `${JAR_DIR}/slf4j-log4j12.jar`,
+  `${JAR_DIR}/log4j-1.2.jar`,
+  `${JAR_DIR}/servlet-api.jar`,
+];
 
 type Found = { installation: Installation } | { reason: string };
 
@@ -72,7 +80,7 @@ function findClasspath(): Lookup<string[]> {
     return { value: entries };
   }
   if (!existsSync(ZOOKEEPER_JAR)) return { reason: `${ZOOKEEPER_JAR} is missing` };
-  return { value: [ZOOKEEPER_JAR, ...LOGGING_JARS.filter((jar) => existsSync(jar))] };
+  return { value: [ZOOKEEPER_JAR, ...OPTIONAL_JARS.filter((jar) => existsSync(jar))] };
 }
 
 function findJava(): Lookup<string> {

@@ -104,6 +104,8 @@ export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ense
       clientPort: String(m.clientPort),
       clientPortAddress: HOST,
       ...(observer(m) && { peerType: "observer" }),
+      // `zkts server` has ZooKeeper's AdminServer default (port 8080): off unless asked for.
+      "admin.enableServer": "false",
       ...options.config,
     };
     const lines = [...Object.entries(settings).map(([k, v]) => `${k}=${v}`), ...serverLines];

@@ -60,7 +60,8 @@ export async function startZkts(options: ZktsOptions = {}): Promise<ZooKeeperPro
   const dataDir = await mkdtemp(join(tmpdir(), "zkts-server-"));
   removeAtExit(dataDir);
   const configFile = join(dataDir, "zoo.cfg");
-  const config = { dataDir, ...options.config };
+  // `zkts server` has ZooKeeper's AdminServer default (on, port 8080): off unless a test asks.
+  const config = { dataDir, "admin.enableServer": "false", ...options.config };
   await writeFile(
     configFile,
     `${Object.entries(config)

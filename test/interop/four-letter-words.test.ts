@@ -221,11 +221,14 @@ describe("four-letter words against Apache ZooKeeper", { skip: apacheZooKeeperSk
       expected.slice(0, gauges.length).map(([key]) => key),
     );
     assert.equal(gauges.at(-1), "zk_non_mtls_local_conn_count");
-    // Then the two ServerMetrics summaries zkts measures (it keeps a data dir here), in the
-    // order ZooKeeper prints them among its others.
-    const summaries = ["fsynctime", "snapshottime"].flatMap((name) =>
-      ["avg", "min", "max", "cnt", "sum"].map((stat) => `zk_${stat}_${name}`),
-    );
+    // Then the ServerMetrics summaries zkts measures (it keeps a data dir here), in the order
+    // ZooKeeper prints them among its others; the advanced ones with their percentiles.
+    const basic = ["avg", "min", "max", "cnt", "sum"];
+    const advanced = [...basic, "p50", "p95", "p99", "p999"];
+    const summaries = [
+      ...["fsynctime", "snapshottime"].flatMap((name) => basic.map((s) => `zk_${s}_${name}`)),
+      ...["updatelatency", "readlatency"].flatMap((name) => advanced.map((s) => `zk_${s}_${name}`)),
+    ];
     assert.deepEqual(keys.slice(26), summaries);
     const zkKeys = expected.map(([key]) => key);
     const at = summaries.map((key) => zkKeys.indexOf(key));

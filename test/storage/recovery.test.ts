@@ -110,6 +110,9 @@ async function launch(dataDir: string): Promise<Launched> {
       dataDir,
       "--set",
       `preAllocSize=${PREALLOC_KB}`,
+      // No AdminServer on ZooKeeper's default port 8080.
+      "--set",
+      "admin.enableServer=false",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -102,6 +102,7 @@ describe("optionsFromConfig", () => {
       dataDir: "/tmp/zookeeper",
       clientPort: 2181,
       autopurgePurgeIntervalHours: 1,
+      adminEnableServer: false,
       fourLetterWordsWhitelist: ["ruok", "stat", "mntr"],
     });
   });
@@ -130,6 +131,14 @@ zookeeper.snapSizeLimitInKb=1024
 preAllocSize=1024
 autopurge.snapRetainCount=5
 autopurge.purgeInterval=24
+admin.enableServer=true
+admin.serverAddress=127.0.0.1
+admin.serverPort=0x1f90
+admin.commandURL=/cmds
+metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+metricsProvider.httpHost=127.0.0.1
+metricsProvider.httpPort=7001
+metricsProvider.exportJvmInfo=False
 `),
     );
     assert.deepEqual(options, {
@@ -154,6 +163,14 @@ autopurge.purgeInterval=24
       preAllocSizeKb: 1024,
       autopurgeSnapRetainCount: 5,
       autopurgePurgeIntervalHours: 24,
+      adminEnableServer: true,
+      adminServerAddress: "127.0.0.1",
+      adminServerPort: 8080,
+      adminCommandUrl: "/cmds",
+      metricsProviderClassName: "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
+      metricsProviderHttpHost: "127.0.0.1",
+      metricsProviderHttpPort: 7001,
+      metricsProviderExportJvmInfo: false,
     });
   });
 
@@ -246,8 +263,28 @@ describe("resolveOptions", () => {
       preAllocSizeKb: 65536,
       autopurgeSnapRetainCount: 3,
       autopurgePurgeIntervalHours: 0,
+      // ZooKeeper's AdminServer is on by default; `zkts server` keeps that (see
+      // test/cli/server.test.ts), a server started from code opens no port it was not asked for.
+      adminEnableServer: false,
+      adminServerAddress: "0.0.0.0",
+      adminServerPort: 8080,
+      adminCommandUrl: "/commands",
+      metricsProviderClassName: "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider",
+      metricsProviderHttpHost: "0.0.0.0",
+      metricsProviderHttpPort: 7000,
+      metricsProviderExportJvmInfo: true,
     });
     assert.equal(DEFAULTS.tickTime, 3000);
+  });
+
+  it("refuses a metrics provider ZooKeeper does not ship and a command URL that is no path", () => {
+    refuses(
+      () => resolveOptions({ metricsProviderClassName: "com.example.Metrics" }),
+      /^metricsProvider\.className: "com\.example\.Metrics" is not a metrics provider/,
+    );
+    refuses(() => resolveOptions({ adminCommandUrl: "commands" }), /^admin\.commandURL must/);
+    refuses(() => resolveOptions({ adminServerPort: 65536 }), /^admin\.serverPort must be/);
+    assert.equal(resolveOptions({ adminCommandUrl: "/cmds/" }).adminCommandUrl, "/cmds");
   });
 
   it("derives the session timeout bounds from tickTime unless they are set", () => {

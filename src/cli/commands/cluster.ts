@@ -1,7 +1,9 @@
 /**
  * `zkts cluster`: a local ensemble, one `zkts server --config` process per server, as the
  * classic lab ran ZooKeeper in docker-compose. Server i gets data/<i> (its zoo.cfg, myid, logs
- * and snapshots), client port 2180+i, quorum port 2887+i and election port 3887+i (by default).
+ * and snapshots), client port 2180+i, quorum port 2887+i and election port 3887+i, and its
+ * AdminServer on 8079+i (by default; ZooKeeper's 8080 for server 1, and each its own, since
+ * they share one machine); with --metrics-port P, Prometheus's /metrics on P-1+i.
  * It prints each server as it serves, then who leads and the connect string; Ctrl-C (or
  * SIGTERM) stops every server and exits 0.
  */
@@ -22,6 +24,10 @@ Runs a local ensemble, one server process each, until Ctrl-C:
       --client-port P    client port of server 1; server i gets P+i-1 (default 2181)
       --quorum-port P    quorum port of server 1 (default 2888); election ports from 3888
       --tick-time MS     tickTime (default 2000, zoo_sample.cfg's)
+      --admin-port P     AdminServer HTTP port of server 1; server i gets P+i-1
+                         (default 8080; 0: no AdminServer)
+      --metrics-port P   Prometheus /metrics port of server 1; server i gets P+i-1
+                         (default: none)
       --log-level LEVEL  the servers' log level (default warn)`;
 
 interface Member {
@@ -29,6 +35,8 @@ interface Member {
   readonly observer: boolean;
   readonly clientPort: number;
   readonly dataDir: string;
+  /** Where its AdminServer and /metrics are, if it has them. */
+  readonly http: readonly string[];
   child?: ChildProcess;
   address?: string;
 }
@@ -58,9 +66,12 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
     const clientPort = number("client-port", 2181, 1);
     const quorumPort = number("quorum-port", 2888, 1);
     const tickTime = number("tick-time", 2000, 1);
+    const adminPort = number("admin-port", 8080, 0);
+    const metricsPort = number("metrics-port", 0, 0);
     const host = (values.host as string | undefined) ?? "127.0.0.1";
     const data = resolve((values.data as string | undefined) ?? "data");
-    members = writeConfigs({ nodes, observers, clientPort, quorumPort, tickTime, host, data });
+    const ports = { clientPort, quorumPort, adminPort, metricsPort };
+    members = writeConfigs({ nodes, observers, ...ports, tickTime, host, data });
   } catch (error) {
     console.error(`zkts cluster: ${(error as Error).message}`);
     return 2;
@@ -82,6 +93,8 @@ function parse(argv: readonly string[]) {
       "client-port": value,
       "quorum-port": value,
       "tick-time": value,
+      "admin-port": value,
+      "metrics-port": value,
       "log-level": value,
     },
   });
@@ -93,6 +106,10 @@ function writeConfigs(o: {
   observers: number;
   clientPort: number;
   quorumPort: number;
+  /** 0: none. */
+  adminPort: number;
+  /** 0: none. */
+  metricsPort: number;
   tickTime: number;
   host: string;
   data: string;
@@ -116,11 +133,36 @@ function writeConfigs(o: {
       `clientPort=${o.clientPort + i}`,
       `clientPortAddress=${o.host}`,
       ...(i >= o.nodes ? ["peerType=observer"] : []),
+      ...monitoringConfig(o, i),
       ...lines,
     ];
     writeFileSync(join(dataDir, "zoo.cfg"), `${config.join("\n")}\n`);
-    return { id, observer: i >= o.nodes, clientPort: o.clientPort + i, dataDir };
+    const http = [
+      ...(o.adminPort === 0 ? [] : [`http://${o.host}:${o.adminPort + i}/commands`]),
+      ...(o.metricsPort === 0 ? [] : [`http://${o.host}:${o.metricsPort + i}/metrics`]),
+    ];
+    return { id, observer: i >= o.nodes, clientPort: o.clientPort + i, dataDir, http };
   });
+}
+
+/** Server i's AdminServer and /metrics lines: each its own port, on the cluster's address. */
+function monitoringConfig(
+  o: { adminPort: number; metricsPort: number; host: string },
+  i: number,
+): string[] {
+  const admin =
+    o.adminPort === 0
+      ? ["admin.enableServer=false"]
+      : [`admin.serverAddress=${o.host}`, `admin.serverPort=${o.adminPort + i}`];
+  const metrics =
+    o.metricsPort === 0
+      ? []
+      : [
+          "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
+          `metricsProvider.httpHost=${o.host}`,
+          `metricsProvider.httpPort=${o.metricsPort + i}`,
+        ];
+  return [...admin, ...metrics];
 }
 
 /** Starts every server, reports them and the leader, and waits for Ctrl-C. */
@@ -150,7 +192,8 @@ async function run(members: Member[], logLevel: string): Promise<number> {
           if (match) {
             member.address = match[1] as string;
             console.log(
-              `server ${member.id}${member.observer ? " (observer)" : ""} serves clients on ${member.address}`,
+              `server ${member.id}${member.observer ? " (observer)" : ""} serves clients on ` +
+                `${member.address}${member.http.map((url) => `, ${url}`).join("")}`,
             );
             resolveReady();
           }

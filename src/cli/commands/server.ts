@@ -8,7 +8,12 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../../protocol/errors.js";
-import { optionsFromConfig, parseZooCfg, resolveOptions } from "../../server/config.js";
+import {
+  optionsFromConfig,
+  PROMETHEUS_METRICS_PROVIDER,
+  parseZooCfg,
+  resolveOptions,
+} from "../../server/config.js";
 import { type EnsembleConfig, ensembleFromConfig, readMyId } from "../../server/ensemble-config.js";
 import type { Level, Logger } from "../../server/logger.js";
 import type { ServerOptions } from "../../server/options.js";
@@ -32,6 +37,10 @@ zoo.cfg (ZooKeeper's names and defaults), then from these flags, which override 
       --super-digest USER:DIGEST  DigestAuthenticationProvider.superDigest
       --data-dir DIR              dataDir: txn log and snapshots (none: memory only)
       --data-log-dir DIR          dataLogDir: the txn log on its own disk (default dataDir)
+      --admin-port N              admin.serverPort: the AdminServer's HTTP port (default 8080;
+                                  -D admin.enableServer=false turns it off)
+      --metrics-port N            metricsProvider.httpPort: serve Prometheus /metrics here
+                                  (sets metricsProvider.className to ZooKeeper's Prometheus one)
   -D, --set KEY=VALUE             any zoo.cfg setting by its ZooKeeper name (repeatable),
                                   e.g. -D forceSync=no -D snapCount=10000
       --log-level LEVEL           debug, info (default), warn, error or silent; JSON on stderr
@@ -52,6 +61,8 @@ const FLAG_KEYS = [
   ["super-digest", "superDigest"],
   ["data-dir", "dataDir"],
   ["data-log-dir", "dataLogDir"],
+  ["admin-port", "admin.serverPort"],
+  ["metrics-port", "metricsProvider.httpPort"],
 ] as const;
 
 const LOG_LEVELS: readonly Level[] = ["debug", "info", "warn", "error", "silent"];
@@ -104,8 +115,9 @@ function parse(argv: readonly string[]): ServerCommand | "help" {
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
   }
+  const text = values.config === undefined ? undefined : readConfigText(values.config);
   const props: Map<string, string> =
-    values.config === undefined ? new Map() : readConfig(values.config);
+    text === undefined ? new Map() : parseConfig(values.config as string, text);
   const origins = new Map<string, string>();
   const override = (key: string, value: string, origin: string) => {
     props.delete(key);
@@ -117,6 +129,9 @@ function parse(argv: readonly string[]): ServerCommand | "help" {
     if (value !== undefined) override(key, value, `--${flag}`);
   }
   if (values["extended-types"]) override("extendedTypesEnabled", "true", "--extended-types");
+  if (values["metrics-port"] !== undefined) {
+    override("metricsProvider.className", PROMETHEUS_METRICS_PROVIDER, "--metrics-port");
+  }
   for (const setting of values.set ?? []) {
     const separator = setting.indexOf("=");
     if (separator <= 0) throw new UsageError(`--set wants KEY=VALUE, got "${setting}"`);
@@ -124,7 +139,12 @@ function parse(argv: readonly string[]): ServerCommand | "help" {
     override(key, setting.slice(separator + 1).trim(), `--set ${key}`);
   }
   const file = values.config;
-  const options = optionsFromConfig(props, (key) => origins.get(key) ?? `${file}: ${key}`);
+  const options: ServerOptions = {
+    // A server run as ZooKeeper is has ZooKeeper's AdminServer default: on, on port 8080.
+    adminEnableServer: true,
+    ...optionsFromConfig(props, (key) => origins.get(key) ?? `${file}: ${key}`),
+    ...(text !== undefined && { initialConfig: text }),
+  };
   return { options, logLevel, ensemble: ensembleFromConfig(props) };
 }
 
@@ -149,20 +169,24 @@ function parseFlags(argv: readonly string[]) {
       "super-digest": value,
       "data-dir": value,
       "data-log-dir": value,
+      "admin-port": value,
+      "metrics-port": value,
       set: { type: "string", short: "D", multiple: true },
       "log-level": value,
     },
   });
 }
 
-function readConfig(file: string): Map<string, string> {
-  let text: string;
+function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UsageError(`cannot read config ${file}: ${reason}`);
   }
+}
+
+function parseConfig(file: string, text: string): Map<string, string> {
   try {
     return parseZooCfg(text);
   } catch (error) {

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import v8 from "node:v8";
-import type { FourLetterContext } from "./index.js";
+import type { FourLetterContext, ServerView } from "./index.js";
 
 const MB = 1024 * 1024;
 /** What Java prints for a system property it does not have. */
@@ -21,6 +21,12 @@ const NOT_AVAILABLE = "<NA>";
  * its current size).
  */
 export function envi(ctx: FourLetterContext): string {
+  const entries = environmentEntries(ctx);
+  return `Environment:\n${entries.map(([key, value]) => `${key}=${value}\n`).join("")}`;
+}
+
+/** Environment.list: what envi prints and the AdminServer's environment command lists. */
+export function environmentEntries(ctx: Pick<ServerView, "version">): [string, string][] {
   const heap = process.memoryUsage();
   const entries: [string, string][] = [
     ["zookeeper.version", ctx.version],
@@ -42,7 +48,7 @@ export function envi(ctx: FourLetterContext): string {
     ["os.memory.max", `${Math.floor(v8.getHeapStatistics().heap_size_limit / MB)}MB`],
     ["os.memory.total", `${Math.floor(heap.heapTotal / MB)}MB`],
   ];
-  return `Environment:\n${entries.map(([key, value]) => `${key}=${value}\n`).join("")}`;
+  return entries;
 }
 
 function javaOsName(): string {
@@ -76,7 +82,7 @@ function userName(): string {
  * dataLogDir of its own only when configured; zkts has none). Empty when no dataDir is set: the
  * in-memory server has none.
  */
-function snapshotDir({ server }: FourLetterContext): string {
+function snapshotDir({ server }: Pick<ServerView, "server">): string {
   const dataDir = server.options.dataDir;
   return dataDir === undefined ? "" : join(resolve(dataDir), "version-2");
 }
@@ -95,33 +101,71 @@ function dirSize(path: string): number {
   }
 }
 
+/** ZooKeeperServerConf: what conf prints and the AdminServer's configuration lists. */
+export interface ServerConfiguration {
+  readonly clientPort: number;
+  readonly dataDir: string;
+  readonly dataDirSize: number;
+  readonly dataLogDir: string;
+  readonly dataLogSize: number;
+  readonly tickTime: number;
+  readonly maxClientCnxns: number;
+  readonly minSessionTimeout: number;
+  readonly maxSessionTimeout: number;
+  /** -1: not configured, the platform's default backlog applies (as with ZooKeeper). */
+  readonly clientPortListenBacklog: number;
+  /** The myid; a standalone server has none and says 0. */
+  readonly serverId: number;
+}
+
+export function serverConfiguration(view: ServerView): ServerConfiguration {
+  const options = view.server.options;
+  const dir = snapshotDir(view);
+  const size = dirSize(dir);
+  return {
+    clientPort: view.clientPort,
+    dataDir: dir,
+    dataDirSize: size,
+    dataLogDir: dir,
+    dataLogSize: size,
+    tickTime: options.tickTime,
+    maxClientCnxns: options.maxClientCnxns,
+    minSessionTimeout: options.minSessionTimeout,
+    maxSessionTimeout: options.maxSessionTimeout,
+    clientPortListenBacklog: -1,
+    serverId: view.quorum?.myId ?? 0,
+  };
+}
+
 /** conf: ZooKeeperServer.dumpConf, standalone. */
 export function conf(ctx: FourLetterContext): string {
-  const options = ctx.server.options;
-  const dir = snapshotDir(ctx);
-  const size = dirSize(dir);
+  const c = serverConfiguration(ctx);
   const entries: [string, string | number][] = [
-    ["clientPort", ctx.clientPort],
+    ["clientPort", c.clientPort],
     // No TLS port; -1 is ZooKeeper's "not configured".
     ["secureClientPort", -1],
-    ["dataDir", dir],
-    ["dataDirSize", size],
-    ["dataLogDir", dir],
-    ["dataLogSize", size],
-    ["tickTime", options.tickTime],
-    ["maxClientCnxns", options.maxClientCnxns],
-    ["minSessionTimeout", options.minSessionTimeout],
-    ["maxSessionTimeout", options.maxSessionTimeout],
-    // -1: not configured, the platform's default backlog applies (as with ZooKeeper).
-    ["clientPortListenBacklog", -1],
-    // A standalone server has no myid.
-    ["serverId", 0],
+    ["dataDir", c.dataDir],
+    ["dataDirSize", c.dataDirSize],
+    ["dataLogDir", c.dataLogDir],
+    ["dataLogSize", c.dataLogSize],
+    ["tickTime", c.tickTime],
+    ["maxClientCnxns", c.maxClientCnxns],
+    ["minSessionTimeout", c.minSessionTimeout],
+    ["maxSessionTimeout", c.maxSessionTimeout],
+    ["clientPortListenBacklog", c.clientPortListenBacklog],
+    ["serverId", c.serverId],
   ];
   return entries.map(([key, value]) => `${key}=${value}\n`).join("");
 }
 
-/** dirs: the bytes in the snapshot and log directories (the same directory here). */
+/** The bytes in the snapshot and the log directories (the same directory here). */
+export function dirSizes(view: Pick<ServerView, "server">): { datadir: number; logdir: number } {
+  const size = dirSize(snapshotDir(view));
+  return { datadir: size, logdir: size };
+}
+
+/** dirs: the bytes in the snapshot and log directories. */
 export function dirs(ctx: FourLetterContext): string {
-  const size = dirSize(snapshotDir(ctx));
-  return `datadir_size: ${size}\nlogdir_size: ${size}\n`;
+  const { datadir, logdir } = dirSizes(ctx);
+  return `datadir_size: ${datadir}\nlogdir_size: ${logdir}\n`;
 }

@@ -11,6 +11,7 @@
  * as packets sent, after it ran.
  */
 import type { ConnectionStats } from "../connection.js";
+import type { QuorumServer } from "../ensemble-config.js";
 import type { ZooKeeperServer } from "../zookeeper-server.js";
 import { conf, dirs, envi } from "./environment.js";
 import { mntr } from "./monitor.js";
@@ -28,14 +29,36 @@ export interface FourLetterConnection {
   readonly backlogBytes?: number;
 }
 
-export interface FourLetterContext {
+/**
+ * What a server shows of itself to the four-letter words, the AdminServer's commands and the
+ * metrics: the one source all three read, so that they always agree.
+ */
+export interface ServerView {
   readonly server: ZooKeeperServer;
   /** What `srvr`, `stat`, `mntr` and `envi` report as the ZooKeeper version. */
   readonly version: string;
   /** The port the server listens on (the configured clientPort may be 0, the kernel's pick). */
   readonly clientPort: number;
-  /** Every open client connection, the asking one included (ZooKeeper counts it too). */
+  /** Every open client connection (for a word, the asking one included: ZooKeeper counts it). */
   readonly connections: Iterable<FourLetterConnection>;
+  /** The ensemble as this server sees it; undefined for a standalone server. */
+  readonly quorum?: QuorumView | undefined;
+}
+
+/** An ensemble server's view of its ensemble (ZooKeeper's QuorumPeer, as the commands read it). */
+export interface QuorumView {
+  readonly myId: number;
+  /** Every server.N line, observers included, by id. */
+  readonly servers: readonly QuorumServer[];
+  /** This server's Zab state now. */
+  state(): "LOOKING" | "FOLLOWING" | "LEADING" | "OBSERVING";
+  /** The leader this server follows or is; undefined while it looks. */
+  leaderId(): number | undefined;
+  /** True once the leader is established (a leader) or synced with it (a learner). */
+  serving(): boolean;
+}
+
+export interface FourLetterContext extends ServerView {
   /** The connection that sent the word. */
   readonly self: FourLetterConnection;
   /** What came after the word in the same read: `stmk` takes its 8-byte trace mask from it. */
@@ -80,6 +103,15 @@ export const DEFAULT_TRACE_MASK = 306n;
  * (ZooTrace); here it belongs to one server. zkts has no trace log that heeds it yet.
  */
 const traceMasks = new WeakMap<ZooKeeperServer, bigint>();
+
+/** The trace mask `gtmk` and the AdminServer's get_trace_mask report. */
+export function traceMask(server: ZooKeeperServer): bigint {
+  return traceMasks.get(server) ?? DEFAULT_TRACE_MASK;
+}
+
+export function setTraceMask(server: ZooKeeperServer, mask: bigint): void {
+  traceMasks.set(server, mask);
+}
 
 /**
  * The reply to `word` (the first four bytes of a connection, read as latin1), or undefined if it
@@ -141,7 +173,7 @@ function run(word: string, ctx: FourLetterContext): string {
     case "dump":
       return dump(ctx);
     case "gtmk":
-      return String(traceMasks.get(ctx.server) ?? DEFAULT_TRACE_MASK);
+      return String(traceMask(ctx.server));
     case "stmk":
       return stmk(ctx);
     case "hash":
@@ -160,7 +192,7 @@ function run(word: string, ctx: FourLetterContext): string {
 function stmk({ server, rest }: FourLetterContext): string {
   if (rest === undefined || rest.length < 8) return "";
   const mask = rest.readBigInt64BE(0);
-  traceMasks.set(server, mask);
+  setTraceMask(server, mask);
   return String(mask);
 }
 

@@ -5,6 +5,11 @@
  * socket address is InetSocketAddress.toString().
  */
 
+/** A value Java holds as a double (printed "7.0", not "7"), where its type matters to a reader. */
+export interface JavaDouble {
+  readonly double: number;
+}
+
 /** Double.toString: "7.0", "0.4444", "1.0E-4", "1.2345E7". */
 export function javaDouble(x: number): string {
   if (Number.isNaN(x)) return "NaN";

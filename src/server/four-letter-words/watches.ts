@@ -5,16 +5,15 @@
  * count in mntr's zk_watch_count but are listed nowhere.
  */
 import type { Watcher, WatchManager } from "../watch-manager.js";
-import type { FourLetterContext } from "./index.js";
+import type { FourLetterContext, ServerView } from "./index.js";
 import { javaDate, javaHex, javaSocketAddress } from "./java-text.js";
-import { monotonicNowMs } from "./stats.js";
+import { elapsedTime, monotonicNowMs } from "./stats.js";
 
 /** NIOServerCnxnFactory's sessionlessCnxnTimeout (zookeeper.nio.sessionlessCnxnTimeout). */
 const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
 
-function sessionOf(watcher: Watcher): string {
-  const sessionId = (watcher as { sessionId?: bigint }).sessionId ?? 0n;
-  return `0x${javaHex(sessionId)}`;
+function sessionIdOf(watcher: Watcher): bigint {
+  return (watcher as { sessionId?: bigint }).sessionId ?? 0n;
 }
 
 /** Each watcher with the paths it watches, in first-seen order (ZooKeeper's watch2Paths). */
@@ -30,33 +29,74 @@ function byWatcher(watches: WatchManager): Map<Watcher, string[]> {
   return paths;
 }
 
-/** wchs: WatchManager.toString. */
-export function wchs({ server }: FourLetterContext): string {
+/** The data watches by session: what wchc prints and the AdminServer's watches lists. */
+export function watchesBySession({ server }: Pick<ServerView, "server">): [bigint, string[]][] {
+  return [...byWatcher(server.tree.dataWatches)].map(([watcher, paths]) => [
+    sessionIdOf(watcher),
+    paths,
+  ]);
+}
+
+/** The data watches by path: what wchp prints and the AdminServer's watches_by_path lists. */
+export function watchesByPath({ server }: Pick<ServerView, "server">): [string, bigint[]][] {
+  return [...server.tree.dataWatches.byPath()].map(([path, watchers]) => [
+    path,
+    [...watchers.keys()].map(sessionIdOf),
+  ]);
+}
+
+/** WatchesSummary: connections watching, paths watched, watches. */
+export function watchSummary({ server }: Pick<ServerView, "server">) {
   const watches = server.tree.dataWatches;
+  return {
+    connections: watches.watcherCount,
+    paths: watches.byPath().size,
+    watches: watches.size,
+  };
+}
+
+/** wchs: WatchManager.toString. */
+export function wchs(ctx: FourLetterContext): string {
+  const summary = watchSummary(ctx);
   return (
-    `${watches.watcherCount} connections watching ${watches.byPath().size} paths\n` +
-    `Total watches:${watches.size}\n`
+    `${summary.connections} connections watching ${summary.paths} paths\n` +
+    `Total watches:${summary.watches}\n`
   );
 }
 
 /** wchc: each session, then a tab and a path per line; an empty line ends it. */
-export function wchc({ server }: FourLetterContext): string {
+export function wchc(ctx: FourLetterContext): string {
   let text = "";
-  for (const [watcher, paths] of byWatcher(server.tree.dataWatches)) {
-    text += `${sessionOf(watcher)}\n`;
+  for (const [sessionId, paths] of watchesBySession(ctx)) {
+    text += `0x${javaHex(sessionId)}\n`;
     for (const path of paths) text += `\t${path}\n`;
   }
   return `${text}\n`;
 }
 
 /** wchp: each path, then a tab and a session per line; an empty line ends it. */
-export function wchp({ server }: FourLetterContext): string {
+export function wchp(ctx: FourLetterContext): string {
   let text = "";
-  for (const [path, watchers] of server.tree.dataWatches.byPath()) {
+  for (const [path, sessions] of watchesByPath(ctx)) {
     text += `${path}\n`;
-    for (const watcher of watchers.keys()) text += `\t${sessionOf(watcher)}\n`;
+    for (const sessionId of sessions) text += `\t0x${javaHex(sessionId)}\n`;
   }
   return `${text}\n`;
+}
+
+/**
+ * The sessions by the time they expire, on the JVM's monotonic clock as ZooKeeper's
+ * SessionTracker keeps it (getSessionExpiryMap): the AdminServer's dump lists them.
+ */
+export function sessionExpiry({ server }: Pick<ServerView, "server">): Map<number, bigint[]> {
+  const buckets = new Map<number, bigint[]>();
+  for (const session of server.sessions.all()) {
+    const time = elapsedTime(session.expiresAt);
+    const bucket = buckets.get(time);
+    if (bucket === undefined) buckets.set(time, [session.id]);
+    else bucket.push(session.id);
+  }
+  return buckets;
 }
 
 /** dump: the sessions by expiry time, the ephemerals by session, the connections by expiry. */

@@ -78,7 +78,10 @@ export async function startEnsembleServer(
     tickMs: ZAB_TICK_MS,
     log,
     onEstablished: (epoch) => role.roleChanged("LEADING", epoch, true),
-    onRole: (state, _leader, epoch) => role.roleChanged(state, epoch, false),
+    onRole: (state, _leader, epoch) => {
+      zooKeeper.stats.metrics.roleChanged(state, Date.now());
+      role.roleChanged(state, epoch, false);
+    },
     onRequest: (_from, request) => role.handleForwarded(request as ForwardedRequest),
     onTick: () => role.tick(),
   });
@@ -88,7 +91,17 @@ export async function startEnsembleServer(
     compact: (zxid) => shell.peer.compact(zxid),
   });
   role.attach(shell);
+  const { peer } = shell;
+  zooKeeper.stats.metrics.roleChanged(peer.state, Date.now());
   const served = await serveClients(zooKeeper, resolved, log, {
+    // What the AdminServer and the metrics show of the ensemble.
+    quorum: {
+      myId: me.id,
+      servers: ensemble.servers,
+      state: () => peer.state,
+      leaderId: () => peer.leader,
+      serving: () => peer.serving,
+    },
     stop: async () => {
       role.stopReadOnly();
       await shell.stop();

@@ -1,0 +1,133 @@
+/**
+ * The AdminServer's ensemble commands and the ensemble's metrics, on a 3-server zkts ensemble
+ * in one process (AdminServer and /metrics on kernel-picked ports): one server says it leads
+ * and the others name it; all show the same voting view, the broadcast phase and quorum_size;
+ * the leader counts its synced followers and times its proposals; every server timed its
+ * election. (Apache ZooKeeper's answers for the same commands are compared on a standalone
+ * server in test/interop/admin-server.test.ts.)
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { connect, type ZooKeeper } from "../../src/index.js";
+import { PROMETHEUS_METRICS_PROVIDER, resolveOptions } from "../../src/server/config.js";
+import type { EnsembleConfig, QuorumServer } from "../../src/server/ensemble-config.js";
+import { createLogger } from "../../src/server/logger.js";
+import {
+  type RunningEnsembleServer,
+  startEnsembleServer,
+} from "../../src/server/quorum/ensemble-server.js";
+import { freePorts } from "../harness/free-ports.js";
+
+const HOST = "127.0.0.1";
+
+async function until(done: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function command(server: RunningEnsembleServer, name: string) {
+  const response = await fetch(`http://${HOST}:${server.adminPort}/commands/${name}`);
+  return JSON.parse(await response.text());
+}
+
+async function metrics(server: RunningEnsembleServer): Promise<string> {
+  return (await fetch(`http://${HOST}:${server.metricsPort}/metrics`)).text();
+}
+
+describe("AdminServer and metrics in an ensemble", () => {
+  const root = mkdtempSync(join(tmpdir(), "zkts-admin-ensemble-"));
+  const running: RunningEnsembleServer[] = [];
+  const clients: ZooKeeper[] = [];
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await Promise.all(running.map((s) => s.close()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test("leader, voting_view, zabstate, quorum figures and the ensemble's summaries", async () => {
+    const ports = await freePorts(9);
+    const servers: QuorumServer[] = [0, 1, 2].map((i) => ({
+      id: i + 1,
+      host: HOST,
+      quorumPort: ports[3 * i] as number,
+      electionPort: ports[3 * i + 1] as number,
+      type: "participant",
+      clientPort: ports[3 * i + 2] as number,
+    }));
+    const ensemble: EnsembleConfig = {
+      servers,
+      initLimit: 10,
+      syncLimit: 5,
+      readOnlyModeEnabled: false,
+    };
+    for (const me of servers) {
+      const dataDir = join(root, String(me.id));
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, "myid"), `${me.id}\n`);
+      const resolved = resolveOptions({
+        clientPort: me.clientPort as number,
+        clientPortAddress: HOST,
+        tickTime: 200,
+        dataDir,
+        adminEnableServer: true,
+        adminServerAddress: HOST,
+        adminServerPort: 0,
+        metricsProviderClassName: PROMETHEUS_METRICS_PROVIDER,
+        metricsProviderHttpHost: HOST,
+        metricsProviderHttpPort: 0,
+      });
+      const log = createLogger("silent");
+      running.push(await startEnsembleServer({ ...resolved, dataDir }, ensemble, me, log));
+    }
+    await until(() => running.every((s) => s.serving()), 15_000, "a leader and two followers");
+    const leader = running.find((s) => s.role() === "LEADING") as RunningEnsembleServer;
+
+    const expectedView = Object.fromEntries(
+      servers.map((s) => [
+        String(s.id),
+        `${HOST}:${s.quorumPort}:${s.electionPort}:participant;0.0.0.0:${s.clientPort}`,
+      ]),
+    );
+    for (const server of running) {
+      const lead = await command(server, "leader");
+      assert.equal(lead.is_leader, server === leader, `server ${server.id}`);
+      assert.equal(lead.leader_id, leader.id);
+      assert.equal(lead.leader_ip, HOST);
+      assert.deepEqual((await command(server, "voting_view")).current_config, expectedView);
+      const zab = await command(server, "zabstate");
+      assert.deepEqual([zab.voting, zab.zabstate], [true, "broadcast"]);
+      const monitor = await command(server, "mntr");
+      assert.equal(monitor.quorum_size, 3);
+      assert.equal(monitor.server_state, server === leader ? "leader" : "follower");
+      assert.equal((await command(server, "conf")).server_id, server.id);
+      assert.equal("proposal_stats" in (await command(server, "srvr")), server === leader);
+    }
+    await until(
+      () => leader.zooKeeper.quorumFigures?.()[0]?.[1] === 2,
+      15_000,
+      "two synced followers",
+    );
+    assert.equal((await command(leader, "mntr")).synced_followers, 2);
+
+    const client = await connect(running.find((s) => s !== leader)?.address as string);
+    clients.push(client);
+    await client.create("/admin", "x");
+    const text = await metrics(leader);
+    assert.match(text, /^quorum_size 3\.0$/m);
+    assert.match(text, /^synced_followers 2\.0$/m);
+    assert.match(text, /^# TYPE election_time summary$/m);
+    assert.match(text, /^election_time_count [1-9]\d*\.0$/m);
+    assert.match(text, /^# TYPE proposal_latency summary$/m);
+    assert.match(text, /^proposal_latency_count [1-9]\d*\.0$/m);
+    assert.match(text, /^looking_count [1-9]\d*\.0$/m);
+    const follower = await metrics(running.find((s) => s !== leader) as RunningEnsembleServer);
+    assert.match(follower, /^election_time_count [1-9]\d*\.0$/m);
+    assert.doesNotMatch(follower, /proposal_latency|synced_followers/);
+  });
+});
