@@ -302,6 +302,18 @@ export class LeaderRole<P> {
     return [...this.learners.keys()];
   }
 
+  /** Learners connected, in any stage (zk_learners). */
+  learnerCount(): number {
+    return this.learners.size;
+  }
+
+  /** Synced observers (zk_synced_observers). */
+  syncedObservers(): number[] {
+    return [...this.learners.values()]
+      .filter((l) => l.observer && l.stage === "synced")
+      .map((l) => l.id);
+  }
+
   /** Synced voting followers (zk_synced_followers). */
   syncedFollowers(): number[] {
     return [...this.learners.values()]

@@ -65,6 +65,16 @@ export class ZabPeer<P> {
     return this.core.acceptedEpoch;
   }
 
+  /** Learners connected to this leader, in any stage (0 unless leading). */
+  learnerCount(): number {
+    return this.role instanceof LeaderRole ? this.role.learnerCount() : 0;
+  }
+
+  /** Observers synced with this leader (empty unless leading). */
+  syncedObservers(): number[] {
+    return this.role instanceof LeaderRole ? this.role.syncedObservers() : [];
+  }
+
   /** Voting followers synced with this leader (empty unless leading). */
   syncedFollowers(): number[] {
     return this.role instanceof LeaderRole ? this.role.syncedFollowers() : [];

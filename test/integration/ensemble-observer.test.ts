@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { connect, type ZooKeeper } from "../../src/index.js";
+import { fourLetterWord } from "../harness/four-letter-word.js";
 import { type Ensemble, startEnsemble } from "../harness/zkts-ensemble.js";
 
 const OBSERVER = 4;
@@ -20,7 +21,10 @@ describe("an observer in a zkts ensemble", { timeout: 120_000 }, () => {
   });
 
   test("serves reads, forwards writes, and never votes", async () => {
-    ensemble = await startEnsemble({ observers: 1, config: { maxSessionTimeout: "30000" } });
+    ensemble = await startEnsemble({
+      observers: 1,
+      config: { maxSessionTimeout: "30000", "4lw.commands.whitelist": "srvr,mntr" },
+    });
     const e = ensemble;
     assert.equal(await e.mode(OBSERVER), "observer");
     const onObserver = await connect(e.connectString([OBSERVER]));
@@ -29,6 +33,13 @@ describe("an observer in a zkts ensemble", { timeout: 120_000 }, () => {
     await onObserver.setData("/obs", "2");
     assert.equal((await onObserver.getData("/obs")).data?.toString(), "2");
     const leader = await e.leader();
+    // The leader's figures count the observer apart from the followers, as ZooKeeper's do.
+    const [host, port] = e.member(leader).address.split(":") as [string, string];
+    const mntr = await fourLetterWord(host, Number(port), "mntr", 2_000);
+    assert.match(mntr, /^zk_learners\t3$/m);
+    assert.match(mntr, /^zk_synced_followers\t2$/m);
+    assert.match(mntr, /^zk_synced_observers\t1$/m);
+    assert.match(mntr, /^zk_quorum_size\t3$/m);
     const onLeader = await connect(e.connectString([leader]));
     clients.push(onLeader);
     assert.equal((await onLeader.getData("/obs")).data?.toString(), "2");

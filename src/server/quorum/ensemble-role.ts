@@ -94,6 +94,10 @@ export class EnsembleRole implements TxnSink {
   /** Client connections are closed when this server stops serving (set by the wiring). */
   closeClients: (reason: string) => void = () => {};
   private readonly readOnlyModeEnabled: boolean;
+  /** When this server last became an established leader (mntr's leader_uptime). */
+  private establishedAt = 0;
+  /** Proposals' sizes in bytes, as ZooKeeper's BufferStats (-1 until the first). */
+  private readonly proposalSizes = { last: -1, min: -1, max: -1 };
   private readOnlyTimer: NodeJS.Timeout | undefined;
 
   constructor(server: ZooKeeperServer, log: Logger, readOnlyModeEnabled = false) {
@@ -113,12 +117,22 @@ export class EnsembleRole implements TxnSink {
     this.server.serverState = "looking";
     this.scheduleReadOnly();
     // A leader's figures in mntr, as ZooKeeper's leader adds them.
+    // A leader's figures in mntr, in the order ZooKeeper's leader adds them.
     this.server.quorumFigures = () => {
-      if (this.state !== "LEADING") return [];
-      const synced = shell.peer.syncedFollowers().length;
+      if (this.state !== "LEADING" || !shell.peer.serving) return [];
+      const { peer } = shell;
+      const sizes = this.proposalSizes;
       return [
-        ["synced_followers", synced],
+        ["learners", peer.learnerCount()],
+        ["synced_followers", peer.syncedFollowers().length],
+        ["synced_non_voting_followers", 0],
+        ["synced_observers", peer.syncedObservers().length],
+        // A sync is a txn through the quorum here, never a request parked at the leader.
         ["pending_syncs", 0],
+        ["leader_uptime", Date.now() - this.establishedAt],
+        ["last_proposal_size", sizes.last],
+        ["max_proposal_size", sizes.max],
+        ["min_proposal_size", sizes.min],
       ];
     };
   }
@@ -138,7 +152,12 @@ export class EnsembleRole implements TxnSink {
       this.log.warn({ zxid: header.zxid.toString(16) }, "write dropped: not the leader");
       return;
     }
-    const zxid = this.shell.propose(serializeTxn(header, txn));
+    const payload = serializeTxn(header, txn);
+    const sizes = this.proposalSizes;
+    sizes.last = payload.length;
+    sizes.min = sizes.min === -1 ? payload.length : Math.min(sizes.min, payload.length);
+    sizes.max = Math.max(sizes.max, payload.length);
+    const zxid = this.shell.propose(payload);
     // The server numbers txns from the epoch's start, as Zab does: a mismatch would log a txn
     // under a zxid that is not its own.
     assert(
@@ -329,6 +348,7 @@ export class EnsembleRole implements TxnSink {
     if (established) {
       // Our proposals count from the epoch's start; every session known gets a fresh timeout.
       server.resetZxid(makeZxid(epoch, 0n));
+      this.establishedAt = Date.now();
       for (const [id, timeout] of server.tree.sessions) {
         if (server.sessions.get(id) === undefined) server.sessions.add(id, timeout);
       }
