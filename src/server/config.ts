@@ -54,6 +54,7 @@ export const DEFAULTS = {
   globalOutstandingLimit: 1000,
   fourLetterWordsWhitelist: ["srvr"],
   extendedTypesEnabled: false,
+  enforceQuota: false,
   containerCheckIntervalMs: 60_000,
   containerMaxPerMinute: 10_000,
   sessionlessConnectionTimeoutMs: 10_000,
@@ -219,6 +220,7 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
   ...aliases(["globalOutstandingLimit"], { field: "globalOutstandingLimit", parse: int }),
   ...aliases(["4lw.commands.whitelist"], { field: "fourLetterWordsWhitelist", parse: whitelist }),
   ...aliases(["extendedTypesEnabled"], { field: "extendedTypesEnabled", parse: boolean }),
+  ...aliases(["enforceQuota"], { field: "enforceQuota", parse: boolean }),
   ...aliases(["superDigest", "DigestAuthenticationProvider.superDigest"], {
     field: "superDigest",
     parse: nonEmpty,
@@ -376,6 +378,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
       "extendedTypesEnabled",
       options.extendedTypesEnabled ?? DEFAULTS.extendedTypesEnabled,
     ),
+    enforceQuota: checkBoolean("enforceQuota", options.enforceQuota ?? DEFAULTS.enforceQuota),
     containerCheckIntervalMs: checkRange(
       "znode.container.checkIntervalMs",
       options.containerCheckIntervalMs ?? DEFAULTS.containerCheckIntervalMs,

@@ -13,6 +13,7 @@ import { OpCode } from "../protocol/opcodes.js";
 import { crc32, crc32Range, crc32Utf8 } from "../storage/crc32.js";
 import type { SnapshotNodeBytes } from "../storage/snapshot.js";
 import { byBucket, javaHashSetCloneOrder } from "./java-hash-order.js";
+import { LIMIT_NODE, QUOTA_ROOT, QuotaPaths, STAT_NODE, StatsTrack, statPath } from "./quota.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
   ephemeralKind,
@@ -145,6 +146,8 @@ export class DataTree {
   private digestSum = 0n;
   /** Σ path length (UTF-16 units) + data bytes over the nodes: see approximateDataSize. */
   private dataBytes = 0;
+  /** The paths under a quota (their zookeeper_limits nodes exist): see quota.ts. */
+  readonly quotas = new QuotaPaths();
   /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
   private frozen: Map<string, FrozenNode> | undefined;
 
@@ -205,6 +208,11 @@ export class DataTree {
   /** The node at `path`; "" is the root too, as in ZooKeeper's own node table. */
   getNode(path: string): DataNode | undefined {
     return this.nodes.get(path === "" ? "/" : path);
+  }
+
+  /** A node's data; undefined if there is no such node (quota.ts's QuotaTree). */
+  nodeData(path: string): Buffer | null | undefined {
+    return this.nodes.get(path)?.data;
   }
 
   /** The Stat a client sees for a node (DataNode.copyStat). */
@@ -513,9 +521,87 @@ export class DataTree {
     if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
     this.nodes.set(path, node);
     this.index(path, ephemeralOwner);
+    this.quotaOnCreate(parentPath, name, path, data);
     this.dataWatches.trigger(path, "NodeCreated", node.acl);
     this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
     return this.statOf(node);
+  }
+
+  // ---- quotas (quota.ts) ----
+
+  /**
+   * A new node: a limit node puts its path under a quota, a stat node gets the subtree's
+   * figures; and the node counts against the deepest quota above it.
+   */
+  private quotaOnCreate(parentPath: string, name: string, path: string, data: Buffer | null): void {
+    if (parentPath.startsWith(QUOTA_ROOT)) {
+      // ZooKeeper ignores (since 3.9 explicitly) a limit or stat node right under the root.
+      const quotaPath = parentPath.slice(QUOTA_ROOT.length);
+      if (quotaPath !== "" && name === LIMIT_NODE) this.quotas.add(quotaPath);
+      else if (quotaPath !== "" && name === STAT_NODE) this.updateQuotaForPath(quotaPath);
+    }
+    const quota = this.quotas.maxPrefix(path);
+    if (quota !== undefined) this.updateQuotaStat(quota, data?.length ?? 0, 1);
+  }
+
+  /**
+   * DataTree.updateQuotaStat: the stat node's figures move by the diffs. Only its data changes:
+   * not its Stat, not the tree digest (/zookeeper is outside it), not the approximate data
+   * size (ZooKeeper's nodeDataSize does not follow these changes either).
+   */
+  private updateQuotaStat(quotaPath: string, bytesDiff: number, countDiff: number): void {
+    const path = statPath(quotaPath);
+    const node = this.nodes.get(path);
+    if (node === undefined) return;
+    this.preserve(path, node);
+    const stats = StatsTrack.of(node.data);
+    stats.set("count", stats.get("count") + BigInt(countDiff));
+    stats.set("bytes", stats.get("bytes") + BigInt(bytesDiff));
+    node.data = stats.bytes();
+  }
+
+  /** DataTree.updateQuotaForPath: the subtree's node count and bytes, counted afresh. */
+  private updateQuotaForPath(quotaPath: string): void {
+    const path = statPath(quotaPath);
+    const statNode = this.nodes.get(path);
+    if (statNode === undefined) return;
+    let count = 0n;
+    let bytes = 0n;
+    const stack = [quotaPath];
+    while (stack.length > 0) {
+      const at = stack.pop() as string;
+      const node = this.nodes.get(at);
+      if (node === undefined) continue;
+      count++;
+      bytes += BigInt(node.data?.length ?? 0);
+      for (const child of node.children) stack.push(at === "/" ? `/${child}` : `${at}/${child}`);
+    }
+    const stats = new StatsTrack();
+    stats.set("count", count);
+    stats.set("bytes", bytes);
+    this.preserve(path, statNode);
+    statNode.data = stats.bytes();
+  }
+
+  /** DataTree.setupQuota, after a snapshot is loaded: every limit node's path, recounted. */
+  private setupQuota(): void {
+    const stack = [QUOTA_ROOT];
+    const limit = `/${LIMIT_NODE}`;
+    while (stack.length > 0) {
+      const at = stack.pop() as string;
+      const node = this.nodes.get(at);
+      if (node === undefined) continue;
+      if (node.children.size === 0) {
+        const end = at.indexOf(limit);
+        if (at.endsWith(limit) && end > QUOTA_ROOT.length) {
+          const quotaPath = at.slice(QUOTA_ROOT.length, end);
+          this.updateQuotaForPath(quotaPath);
+          this.quotas.add(quotaPath);
+        }
+        continue;
+      }
+      for (const child of node.children) stack.push(`${at}/${child}`);
+    }
   }
 
   /**
@@ -563,6 +649,11 @@ export class DataTree {
       // decides the order it is walked in.
       this.ephemerals.get(owner)?.paths.delete(path);
     }
+    if (parentPath.startsWith(QUOTA_ROOT) && path.endsWith(`/${LIMIT_NODE}`)) {
+      this.quotas.delete(parentPath.slice(QUOTA_ROOT.length));
+    }
+    const quota = this.quotas.maxPrefix(path);
+    if (quota !== undefined) this.updateQuotaStat(quota, -(node.data?.length ?? 0), -1);
     const told = this.dataWatches.trigger(path, "NodeDeleted", node.acl);
     this.childWatches.trigger(path, "NodeDeleted", node.acl, told);
     this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
@@ -573,13 +664,16 @@ export class DataTree {
     if (!node) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(path, node);
     this.removeDigest(node);
-    this.dataBytes +=
+    const bytesDiff =
       (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
+    this.dataBytes += bytesDiff;
     node.data = data;
     node.stat.version = version;
     node.stat.mtime = header.time;
     node.stat.mzxid = header.zxid;
     this.addDigest(path, node);
+    const quota = this.quotas.maxPrefix(path);
+    if (quota !== undefined) this.updateQuotaStat(quota, bytesDiff, 0);
     this.dataWatches.trigger(path, "NodeDataChanged", node.acl);
     return this.statOf(node);
   }
@@ -800,6 +894,7 @@ export class DataTree {
         pending = 0;
         for (const [id, timeout] of sessions) tree.sessions.set(id, timeout);
         tree.lastProcessedZxid = zxid;
+        tree.setupQuota();
         return tree;
       },
     };

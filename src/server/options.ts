@@ -27,6 +27,8 @@ export interface ServerOptions {
   readonly fourLetterWordsWhitelist?: readonly string[] | "*";
   /** zookeeper.extendedTypesEnabled: TTL nodes; default false. */
   readonly extendedTypesEnabled?: boolean;
+  /** zookeeper.enforceQuota: hard quota limits refuse writes (QuotaExceeded); default false. */
+  readonly enforceQuota?: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>". */
   readonly superDigest?: string;
   /** znode.container.checkIntervalMs: default 60000. */

@@ -31,6 +31,8 @@ export interface ChangeRecord {
   readonly stat: StatPersisted | null;
   childCount: number;
   readonly acl: readonly ACL[];
+  /** Its data, where prep needs it (quota checks); undefined when not tracked. */
+  readonly data?: Buffer | null | undefined;
 }
 
 /**
@@ -70,6 +72,7 @@ export class ChangeRecords {
       stat: { ...node.stat },
       childCount: node.children.size,
       acl: node.acl,
+      data: node.data,
     };
   }
 
@@ -150,6 +153,7 @@ export function prepDeleteContainer(ctx: PrepContext, path: string): Txn {
     stat: { ...(parent.stat as StatPersisted), pzxid: ctx.zxid },
     childCount: parent.childCount - 1,
     acl: parent.acl,
+    data: parent.data,
   });
   ctx.records.add({ zxid: ctx.zxid, path, stat: null, childCount: 0, acl: [] });
   return { type: OpCode.deleteContainer, path };
@@ -172,6 +176,16 @@ export interface PrepContext {
   readonly authIds: readonly Id[];
   readonly extendedTypesEnabled: boolean;
   readonly reconfigEnabled: boolean;
+  /**
+   * ZooKeeperServer.checkQuota for a create (countDiff 1) or setData (0): throws QuotaExceeded
+   * for a hard limit it enforces. Absent: no quotas.
+   */
+  readonly checkQuota?: (
+    path: string,
+    lastData: Buffer | null,
+    data: Buffer | null,
+    countDiff: 0 | 1,
+  ) => void;
 }
 
 /** A request ZooKeeper cannot turn into a txn at all: MARSHALLINGERROR, not a KeeperError. */
@@ -239,6 +253,7 @@ export function prepCreate(ctx: PrepContext, opcode: number, request: CreateFiel
     throw new KeeperError(ErrorCode.NOCHILDRENFOREPHEMERALS);
   }
   const parentCVersion = parentStat.cversion + 1;
+  ctx.checkQuota?.(path, null, request.data, 1);
   const ephemeral = mode === CreateMode.EPHEMERAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL;
   const owner =
     mode === CreateMode.CONTAINER
@@ -255,6 +270,7 @@ export function prepCreate(ctx: PrepContext, opcode: number, request: CreateFiel
     stat: { ...parentStat, cversion: parentCVersion, pzxid: zxid },
     childCount: parent.childCount + 1,
     acl: parent.acl,
+    data: parent.data,
   });
   ctx.records.add({
     zxid,
@@ -272,6 +288,7 @@ export function prepCreate(ctx: PrepContext, opcode: number, request: CreateFiel
     },
     childCount: 0,
     acl,
+    data: request.data,
   });
   const fields = { path, data: request.data, acl, parentCVersion };
   if (opcode === OpCode.createContainer) return { type: OpCode.createContainer, ...fields };
@@ -294,6 +311,7 @@ export function prepDelete(ctx: PrepContext, request: { path: string; version: n
     stat: { ...(parent.stat as StatPersisted), pzxid: ctx.zxid },
     childCount: parent.childCount - 1,
     acl: parent.acl,
+    data: parent.data,
   });
   ctx.records.add({ zxid: ctx.zxid, path, stat: null, childCount: 0, acl: [] });
   return { type: OpCode.delete, path };
@@ -307,6 +325,7 @@ export function prepSetData(
   validatePath(path);
   const node = ctx.records.get(path);
   checkACL(node.acl, Perms.WRITE, ctx.authIds);
+  ctx.checkQuota?.(path, node.data ?? null, request.data, 0);
   const stat = node.stat as StatPersisted;
   const version = nextVersion(stat.version, request.version);
   ctx.records.add({
@@ -315,6 +334,7 @@ export function prepSetData(
     stat: { ...stat, version, mtime: ctx.time, mzxid: ctx.zxid },
     childCount: node.childCount,
     acl: node.acl,
+    data: request.data,
   });
   return { type: OpCode.setData, path, data: request.data, version };
 }
@@ -336,6 +356,7 @@ export function prepSetACL(
     stat: { ...stat, aversion: version },
     childCount: node.childCount,
     acl,
+    data: node.data,
   });
   return { type: OpCode.setACL, path, acl, version };
 }

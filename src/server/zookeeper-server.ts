@@ -67,6 +67,7 @@ import {
   prepSetACL,
   prepSetData,
 } from "./prep.js";
+import { checkQuota } from "./quota.js";
 import * as reads from "./reads.js";
 import { PartialMultiRead } from "./reads.js";
 import { hex, isUndecodable, opName, replyBody } from "./replies.js";
@@ -746,7 +747,21 @@ export class ZooKeeperServer {
       authIds,
       extendedTypesEnabled: this.options.extendedTypesEnabled,
       reconfigEnabled: false,
+      checkQuota: (path, lastData, data, countDiff) =>
+        checkQuota(this.tree, path, lastData, data, countDiff, this.options.enforceQuota, (m) =>
+          this.quotaWarning(m),
+        ),
     };
+  }
+
+  private lastQuotaWarning = Number.NEGATIVE_INFINITY;
+
+  /** Quota warnings, at most one a second (ZooKeeper's RateLogger) so a busy client cannot flood the log. */
+  private quotaWarning(message: string): void {
+    const now = this.now();
+    if (now - this.lastQuotaWarning < 1_000) return;
+    this.lastQuotaWarning = now;
+    this.log.warn({}, message);
   }
 
   /**

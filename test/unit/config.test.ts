@@ -253,6 +253,7 @@ describe("resolveOptions", () => {
       juteMaxBuffer: 0xfffff,
       globalOutstandingLimit: 1000,
       fourLetterWordsWhitelist: ["srvr"],
+      enforceQuota: false,
       extendedTypesEnabled: false,
       containerCheckIntervalMs: 60000,
       containerMaxPerMinute: 10000,
