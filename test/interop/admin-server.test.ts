@@ -116,7 +116,10 @@ function shape(value: unknown): unknown {
   if (typeof value !== "object") return typeof value;
   const entries = Object.entries(value);
   if (entries.length > 0 && entries.every(([key]) => /^(\d+|\/.*)$/.test(key))) {
-    return { "<map>": shape(entries[0]?.[1]) };
+    // A map's values by the first that is not an empty list: ZooKeeper's session expiry map
+    // can hold a bucket emptied a moment ago.
+    const sample = entries.find(([, item]) => !(Array.isArray(item) && item.length === 0));
+    return { "<map>": shape((sample ?? entries[0])?.[1]) };
   }
   return Object.fromEntries(entries.map(([key, item]) => [key, shape(item)]));
 }
