@@ -14,7 +14,7 @@
 import type { Entry } from "../zab/log.js";
 import type { Message } from "../zab/messages.js";
 import { type ZabConfig, ZabPeer } from "../zab/peer.js";
-import { isEager, type Ready } from "../zab/ready.js";
+import { isCommitOnly, isEager, type Ready } from "../zab/ready.js";
 import { Rng } from "./rng.js";
 
 export interface Faults {
@@ -266,6 +266,16 @@ export class ZabCluster {
     if (peer === undefined || ready === undefined) return;
     this.checkEstablished(sim.id, ready);
     const leading = peer.state === "LEADING" && peer.serving;
+    const learning = (peer.state === "FOLLOWING" || peer.state === "OBSERVING") && peer.serving;
+    if (
+      learning &&
+      isCommitOnly(ready) &&
+      sim.pending.every((r) => this.carriedOut.has(r) || r.commit.length === 0)
+    ) {
+      // As the shell: a serving learner applies commits before earlier fsyncs complete.
+      for (const entry of ready.commit) this.apply(sim, entry);
+      return;
+    }
     if (leading && isEager(ready) && sim.pending.every((r) => this.carriedOut.has(r))) {
       for (const { to, message } of ready.messages) this.send(sim.id, to, message);
       for (const entry of ready.commit) this.apply(sim, entry);

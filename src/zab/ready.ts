@@ -67,6 +67,27 @@ export function isEager(ready: Ready<unknown>): boolean {
   );
 }
 
+/**
+ * True for a Ready that only applies committed txns. A serving learner may apply them before
+ * the Readies ahead of it are persisted, if none of those has commits of its own (they stay in
+ * order): a committed txn is durable on a quorum, and applying sends nothing.
+ */
+export function isCommitOnly(ready: Ready<unknown>): boolean {
+  return (
+    ready.commit.length > 0 &&
+    ready.append.length === 0 &&
+    ready.messages.length === 0 &&
+    ready.disconnect.length === 0 &&
+    ready.snapshot === undefined &&
+    ready.acceptedEpoch === undefined &&
+    ready.currentEpoch === undefined &&
+    ready.truncateTo === undefined &&
+    ready.role === undefined &&
+    ready.established === undefined &&
+    (ready.requests === undefined || ready.requests.length === 0)
+  );
+}
+
 export function isEmpty(ready: Ready<unknown>): boolean {
   return (
     ready.snapshot === undefined &&

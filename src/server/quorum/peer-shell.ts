@@ -12,7 +12,7 @@
  */
 import type { Message, PeerState, Snapshot } from "../../zab/messages.js";
 import { type DurableState, type ZabConfig, ZabPeer } from "../../zab/peer.js";
-import { isEager, type Ready } from "../../zab/ready.js";
+import { isCommitOnly, isEager, type Ready } from "../../zab/ready.js";
 import type { QuorumServer } from "../ensemble-config.js";
 import type { Logger } from "../logger.js";
 import { QuorumTransport } from "./transport.js";
@@ -52,6 +52,8 @@ export class QuorumPeerShell<P> {
   private backlog: { ready: Ready<P>; leader: number | undefined; delivered: boolean }[] = [];
   /** Readies in the backlog (or being persisted) whose messages and commits wait. */
   private waiting = 0;
+  /** Those of them with commits to apply. */
+  private waitingCommits = 0;
   private draining = false;
   private stopped = false;
 
@@ -121,8 +123,13 @@ export class QuorumPeerShell<P> {
       this.deliver(ready, undefined);
       if (ready.append.length === 0) return;
       this.backlog.push({ ready, leader, delivered: true });
+    } else if (learning && this.peer.serving && this.waitingCommits === 0 && isCommitOnly(ready)) {
+      // A follower's COMMIT need not wait for the fsync of the proposals after it.
+      this.deliver(ready, leader);
+      return;
     } else {
       this.waiting++;
+      if (ready.commit.length > 0) this.waitingCommits++;
       this.backlog.push({ ready, leader, delivered: false });
     }
     if (!this.draining) void this.drain();
@@ -147,6 +154,7 @@ export class QuorumPeerShell<P> {
           appended = ready.append.at(-1)?.zxid ?? appended;
           if (delivered) continue;
           this.waiting--;
+          if (ready.commit.length > 0) this.waitingCommits--;
           this.deliver(ready, leader);
         }
         // On disk now: a leader's own ack (its Ready joins the backlog, or goes out at once).
