@@ -8,6 +8,7 @@
  * cversion × 2 − numChildren (creations plus deletions).
  */
 import type { ACL, Stat } from "../jute/records.js";
+import { writeLongAt } from "../jute/writer.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
 import { crc32, crc32Range, crc32Utf8 } from "../storage/crc32.js";
@@ -138,11 +139,16 @@ export class DataTree {
    */
   private readonly aclCache = new Map<string, readonly ACL[]>();
   private readonly aclIds = new Map<readonly ACL[], bigint>();
+  /** The shared list intern returned last. */
+  private lastInterned: readonly ACL[] | undefined;
   readonly childWatches = new WatchManager();
   /** Live sessions and their timeouts, as the applied txns left them (sessionsWithTimeouts). */
   readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0n;
+  /** The tree digest is digestSum + digestDelta (see addDigest). */
   private digestSum = 0n;
+  private digestDelta = 0;
+  private digestOps = 0;
   /** Σ path length (UTF-16 units) + data bytes over the nodes: see approximateDataSize. */
   private dataBytes = 0;
   /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
@@ -186,16 +192,29 @@ export class DataTree {
    * long. Snapshots carry it, so a server loading one can check the tree it rebuilt.
    */
   get digest(): bigint {
+    this.foldDigest();
     return BigInt.asIntN(64, this.digestSum);
   }
 
+  /**
+   * Node digests are below 2^32, so 2^20 of them added or taken away stay exact in a double:
+   * they go into digestDelta, and into the bigint sum that often rather than once per change.
+   */
   private addDigest(path: string, node: DataNode): void {
     node.digest = nodeDigest(path, node);
-    this.digestSum += BigInt(node.digest);
+    this.digestDelta += node.digest;
+    if (++this.digestOps === 1 << 20) this.foldDigest();
   }
 
   private removeDigest(node: DataNode): void {
-    this.digestSum -= BigInt(node.digest);
+    this.digestDelta -= node.digest;
+    if (++this.digestOps === 1 << 20) this.foldDigest();
+  }
+
+  private foldDigest(): void {
+    this.digestSum += BigInt(this.digestDelta);
+    this.digestDelta = 0;
+    this.digestOps = 0;
   }
 
   get nodeCount(): number {
@@ -524,6 +543,9 @@ export class DataTree {
    */
   private intern(acl: readonly ACL[]): readonly ACL[] {
     if (this.aclIds.has(acl)) return acl;
+    // A txn's ACL is a fresh list, most often equal to the one before: skip building its key.
+    const last = this.lastInterned;
+    if (last !== undefined && sameAcl(acl, last)) return last;
     const key = acl.map((a) => `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}`).join("\u0001");
     let shared = this.aclCache.get(key);
     if (shared === undefined) {
@@ -533,6 +555,7 @@ export class DataTree {
       this.aclCache.set(key, shared);
       this.aclIds.set(shared, BigInt(this.aclIds.size + 1));
     }
+    this.lastInterned = shared;
     return shared;
   }
 
@@ -731,11 +754,9 @@ export class DataTree {
     const nodes = tree.nodes;
     nodes.clear();
     tree.digestSum = 0n;
+    tree.digestDelta = 0;
+    tree.digestOps = 0;
     tree.dataBytes = 0;
-    // Sums of node digests (each < 2^32) stay exact in a double for 2^20 nodes: fold them into
-    // the bigint sum that often rather than once per node.
-    let digests = 0;
-    let pending = 0;
     // The decoder shares one ACL array per ACL id: intern each array once.
     const interned = new Map<readonly ACL[], readonly ACL[]>();
     let lastAcl: readonly ACL[] | undefined;
@@ -785,19 +806,12 @@ export class DataTree {
         }
         nodes.set(path, node);
         tree.dataBytes += path.length + (data === null ? 0 : data.length);
-        digests += node.digest;
-        if (++pending === 1 << 20) {
-          tree.digestSum += BigInt(digests);
-          digests = 0;
-          pending = 0;
-        }
+        tree.digestDelta += node.digest;
+        if (++tree.digestOps === 1 << 20) tree.foldDigest();
         return undefined;
       },
       finish(zxid, sessions) {
         if (!nodes.has("/")) throw new Error("snapshot has no root node");
-        tree.digestSum += BigInt(digests);
-        digests = 0;
-        pending = 0;
         for (const [id, timeout] of sessions) tree.sessions.set(id, timeout);
         tree.lastProcessedZxid = zxid;
         return tree;
@@ -849,15 +863,15 @@ export function nodeDigest(
   if (path.startsWith("/zookeeper/")) return 0;
   const s = node.stat;
   const b = digestStat;
-  b.writeBigInt64BE(s.czxid, 0);
-  b.writeBigInt64BE(s.mzxid, 8);
-  b.writeBigInt64BE(s.pzxid, 16);
-  b.writeBigInt64BE(s.ctime, 24);
-  b.writeBigInt64BE(s.mtime, 32);
+  writeLongAt(b, 0, s.czxid);
+  writeLongAt(b, 8, s.mzxid);
+  writeLongAt(b, 16, s.pzxid);
+  writeLongAt(b, 24, s.ctime);
+  writeLongAt(b, 32, s.mtime);
   b.writeInt32BE(s.version, 40);
   b.writeInt32BE(s.cversion, 44);
   b.writeInt32BE(s.aversion, 48);
-  b.writeBigInt64BE(s.ephemeralOwner, 52);
+  writeLongAt(b, 52, s.ephemeralOwner);
   let crc = path === "/" ? 0 : crc32Utf8(path);
   if (node.data !== null) crc = crc32(node.data, crc);
   return crc32(b, crc);
@@ -877,6 +891,16 @@ function digestOf(path: string, data: Buffer | null, where: SnapshotNodeBytes): 
   crc = crc32Range(bytes, stat, stat + 16, crc);
   crc = crc32Range(bytes, stat + 52, stat + 60, crc);
   return crc32Range(bytes, stat + 16, stat + 52, crc);
+}
+
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ACL;
+    const y = b[i] as ACL;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 export function childPath(parent: string, child: string): string {
