@@ -42,8 +42,11 @@ export interface DataNode {
   /** Shared between nodes with equal ACLs (interned), as ZooKeeper's ACL cache shares them. */
   acl: readonly ACL[];
   readonly stat: StatPersisted;
-  /** NO_CHILDREN (shared, never changed) until the first child arrives: most znodes are leaves. */
-  children: Set<string>;
+  /**
+   * Each child by its name, so that a snapshot walks node objects rather than looking every path
+   * up. NO_CHILDREN (shared, never changed) until the first child arrives: most znodes are leaves.
+   */
+  children: Map<string, DataNode>;
   /**
    * The size of the Java HashSet ZooKeeper would keep the children in (8 at the first child,
    * doubled past three quarters full, never shrunk): it decides the order getChildren lists
@@ -56,10 +59,20 @@ export interface DataNode {
   digest: number;
 }
 
-/** The children of every leaf. Never add to it: createNode gives the parent its own Set first. */
-const NO_CHILDREN: Set<string> = new Set();
+/** The children of every leaf. Never add to it: createNode gives the parent its own Map first. */
+const NO_CHILDREN: Map<string, DataNode> = new Map();
 /** A leaf's child order, shared. */
 const NO_CHILD_NAMES: readonly string[] = Object.freeze([]);
+const NO_CHILD_NODES: readonly DataNode[] = Object.freeze([]);
+
+/** The child nodes of `node` by `names`, in that order. */
+function childrenIn(node: DataNode, names: readonly string[]): DataNode[] {
+  const children = new Array<DataNode>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    children[i] = node.children.get(names[i] as string) as DataNode;
+  }
+  return children;
+}
 
 export const OPEN_ACL: readonly ACL[] = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 const READ_ACL: readonly ACL[] = [{ perms: 1, id: { scheme: "world", id: "anyone" } }];
@@ -100,8 +113,10 @@ interface FrozenNode {
   readonly data: Buffer | null;
   readonly acl: readonly ACL[];
   readonly stat: StatPersisted;
-  /** Child names in the order ZooKeeper's snapshot would list them. */
-  readonly children: readonly string[];
+  /** Child names in the order ZooKeeper's snapshot would list them... */
+  readonly names: readonly string[];
+  /** ...and the child nodes by those names then (a deleted one included). */
+  readonly children: readonly DataNode[];
 }
 
 /** One node of a snapshot, ACL by its snapshot id. */
@@ -151,26 +166,34 @@ export class DataTree {
   private digestOps = 0;
   /** Σ path length (UTF-16 units) + data bytes over the nodes: see approximateDataSize. */
   private dataBytes = 0;
-  /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
-  private frozen: Map<string, FrozenNode> | undefined;
+  /**
+   * Pre-images of the nodes changed since the snapshot under way began (copy on write), by node:
+   * the walk reaches nodes through their parents, never by path.
+   */
+  private frozen: Map<DataNode, FrozenNode> | undefined;
 
   constructor() {
-    const node = (children: string[], acl: readonly ACL[] = OPEN_ACL): DataNode => ({
+    const node = (children: [string, DataNode][], acl: readonly ACL[] = OPEN_ACL): DataNode => ({
       data: Buffer.alloc(0),
       acl: this.intern(acl),
       stat: emptyStat(),
-      children: new Set(children),
+      children: children.length > 0 ? new Map(children) : NO_CHILDREN,
       childTable: children.length > 0 ? 8 : 0,
       childOrder: null,
       digest: 0,
     });
-    this.nodes.set("/", node(["zookeeper"]));
-    this.nodes.set("/zookeeper", node(["quota", "config"]));
-    this.nodes.set("/zookeeper/quota", node([]));
+    const quota = node([]);
     // The config node is readable by all and changed only by reconfig (ZOOKEEPER-2014); its
     // ACL was set with version -1, which is why ZooKeeper shows aversion -1 for it.
     const config = node([], READ_ACL);
     config.stat.aversion = -1;
+    const zookeeper = node([
+      ["quota", quota],
+      ["config", config],
+    ]);
+    this.nodes.set("/", node([["zookeeper", zookeeper]]));
+    this.nodes.set("/zookeeper", zookeeper);
+    this.nodes.set("/zookeeper/quota", quota);
     this.nodes.set("/zookeeper/config", config);
     for (const [path, node] of this.nodes) {
       this.addDigest(path, node);
@@ -265,8 +288,7 @@ export class DataTree {
   getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | null {
     const node = this.getNode(path);
     if (!node) return null;
-    node.childOrder ??= byBucket([...node.children], node.childTable);
-    const result = { children: [...node.childOrder], stat: this.statOf(node) };
+    const result = { children: [...this.childOrderOf(node)], stat: this.statOf(node) };
     if (watcher) this.childWatches.add(path, watcher);
     return result;
   }
@@ -276,7 +298,9 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) return 0;
     let count = 0;
-    for (const child of node.children) count += 1 + this.allChildrenNumber(childPath(path, child));
+    for (const child of node.children.keys()) {
+      count += 1 + this.allChildrenNumber(childPath(path, child));
+    }
     return count;
   }
 
@@ -493,7 +517,7 @@ export class DataTree {
       if (this.replaying) this.fixParentCversion(parentPath, parent, parentCVersion, header.zxid);
       throw new ApplyError(ErrorCode.NODEEXISTS);
     }
-    this.preserve(parentPath, parent);
+    this.preserve(parent);
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
       this.removeDigest(parent);
@@ -524,10 +548,10 @@ export class DataTree {
     this.addDigest(path, node);
     this.dataBytes += path.length + (data === null ? 0 : data.length);
     if (parent.children === NO_CHILDREN) {
-      parent.children = new Set();
+      parent.children = new Map();
       parent.childTable = 8;
     }
-    parent.children.add(name);
+    parent.children.set(name, node);
     parent.childOrder = null;
     if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
     this.nodes.set(path, node);
@@ -564,8 +588,8 @@ export class DataTree {
     const parentPath = parentOf(path) ?? "/";
     const parent = this.nodes.get(parentPath);
     if (!node || !parent) throw new ApplyError(ErrorCode.NONODE);
-    this.preserve(path, node);
-    this.preserve(parentPath, parent);
+    this.preserve(node);
+    this.preserve(parent);
     this.nodes.delete(path);
     this.removeDigest(node);
     this.dataBytes -= path.length + (node.data === null ? 0 : node.data.length);
@@ -594,7 +618,7 @@ export class DataTree {
   private setData(path: string, data: Buffer | null, version: number, header: TxnHeader): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
-    this.preserve(path, node);
+    this.preserve(node);
     this.removeDigest(node);
     this.dataBytes +=
       (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
@@ -610,7 +634,7 @@ export class DataTree {
   private setACL(path: string, acl: readonly ACL[], version: number): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
-    this.preserve(path, node);
+    this.preserve(node);
     this.removeDigest(node);
     node.acl = this.intern(acl);
     node.stat.aversion = version;
@@ -635,7 +659,7 @@ export class DataTree {
   ): void {
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
-      this.preserve(parentPath, parent);
+      this.preserve(parent);
       this.removeDigest(parent);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
@@ -644,20 +668,17 @@ export class DataTree {
   }
 
   /** Before a node changes while a snapshot is being written, keep what the snapshot needs. */
-  private preserve(path: string, node: DataNode): void {
+  private preserve(node: DataNode): void {
     const frozen = this.frozen;
-    if (frozen === undefined || frozen.has(path)) return;
-    frozen.set(path, {
-      data: node.data,
-      acl: node.acl,
-      stat: { ...node.stat },
-      children: this.childOrderOf(node),
-    });
+    if (frozen === undefined || frozen.has(node)) return;
+    const names = this.childOrderOf(node);
+    const children = names.length === 0 ? NO_CHILD_NODES : childrenIn(node, names);
+    frozen.set(node, { data: node.data, acl: node.acl, stat: { ...node.stat }, names, children });
   }
 
   private childOrderOf(node: DataNode): readonly string[] {
     if (node.children.size === 0) return NO_CHILD_NAMES;
-    node.childOrder ??= byBucket([...node.children], node.childTable);
+    node.childOrder ??= byBucket([...node.children.keys()], node.childTable);
     return node.childOrder;
   }
 
@@ -668,46 +689,61 @@ export class DataTree {
    */
   beginSnapshot(): SnapshotView {
     if (this.frozen !== undefined) throw new Error("a snapshot is already under way");
-    const frozen = new Map<string, FrozenNode>();
+    const frozen = new Map<DataNode, FrozenNode>();
     this.frozen = frozen;
     const acls = new Map<bigint, readonly ACL[]>();
     for (const [acl, id] of this.aclIds) acls.set(id, acl);
-    const aclIds = new Map(this.aclIds);
-    const live = this.nodes;
-    const childOrderOf = (node: DataNode) => this.childOrderOf(node);
-    function* nodes(): Generator<SnapshotNodeView> {
-      const stack = ["/"];
-      while (stack.length > 0) {
-        const path = stack.pop() as string;
-        // Most snapshots see few changes: skip the pre-image lookup while there are none.
-        const before = frozen.size === 0 ? undefined : frozen.get(path);
-        let children: readonly string[];
-        let view: SnapshotNodeView;
-        if (before !== undefined) {
-          children = before.children;
-          const { data, acl, stat } = before;
-          view = { path, data, acl, aclId: aclIds.get(acl) ?? -1n, stat };
-        } else {
-          const node = live.get(path) as DataNode;
-          children = childOrderOf(node);
-          const { data, acl, stat } = node;
-          view = { path, data, acl, aclId: aclIds.get(acl) ?? -1n, stat };
-        }
-        yield view;
-        const prefix = path === "/" ? "/" : `${path}/`;
-        for (let i = children.length - 1; i >= 0; i--) stack.push(prefix + (children[i] as string));
-      }
-    }
     return {
       zxid: this.lastProcessedZxid,
       digest: this.digest,
       sessions: new Map(this.sessions),
       acls,
-      nodes: nodes(),
+      nodes: this.walk(this.nodes.get("/") as DataNode, frozen, new Map(this.aclIds)),
       release: () => {
         if (this.frozen === frozen) this.frozen = undefined;
       },
     };
+  }
+
+  /** The snapshot's nodes in pre-order, each as it was when the snapshot began. */
+  private *walk(
+    root: DataNode,
+    frozen: ReadonlyMap<DataNode, FrozenNode>,
+    aclIds: ReadonlyMap<readonly ACL[], bigint>,
+  ): Generator<SnapshotNodeView> {
+    const nodes: DataNode[] = [root];
+    const paths: string[] = ["/"];
+    let lastAcl: readonly ACL[] | undefined;
+    let lastAclId = -1n;
+    while (nodes.length > 0) {
+      const node = nodes.pop() as DataNode;
+      const path = paths.pop() as string;
+      // Most snapshots see few changes: skip the pre-image lookup while there are none.
+      const before = frozen.size === 0 ? undefined : frozen.get(node);
+      const { data, acl, stat } = before ?? node;
+      if (acl !== lastAcl) {
+        lastAcl = acl;
+        lastAclId = aclIds.get(acl) ?? -1n;
+      }
+      // Children now: the consumer may change the tree while it holds the node.
+      const prefix = path === "/" ? "/" : `${path}/`;
+      if (before !== undefined) {
+        const { names, children } = before;
+        for (let i = names.length - 1; i >= 0; i--) {
+          nodes.push(children[i] as DataNode);
+          paths.push(prefix + (names[i] as string));
+        }
+      } else if (node.children.size > 0) {
+        const names = this.childOrderOf(node);
+        const children = node.children;
+        for (let i = names.length - 1; i >= 0; i--) {
+          const name = names[i] as string;
+          nodes.push(children.get(name) as DataNode);
+          paths.push(prefix + name);
+        }
+      }
+      yield { path, data, acl, aclId: lastAclId, stat };
+    }
   }
 
   /**
@@ -761,15 +797,17 @@ export class DataTree {
     const interned = new Map<readonly ACL[], readonly ACL[]>();
     let lastAcl: readonly ACL[] | undefined;
     let lastInterned: readonly ACL[] = OPEN_ACL;
+    const ancestors = new Ancestors(nodes);
     return {
       add(path, data, acl, stat, bytes) {
         let parent: DataNode | undefined;
+        let slash = -1;
         if (path === "/") {
           if (nodes.size > 0) return nodes.has("/") ? "node / twice" : "the root is not first";
         } else {
-          const slash = path.lastIndexOf("/");
+          slash = path.lastIndexOf("/");
           if (slash === -1) return `node path ${path} has no "/"`;
-          parent = nodes.get(slash === 0 ? "/" : path.slice(0, slash));
+          parent = ancestors.parentOf(path, slash);
           if (parent === undefined) {
             return `parent ${slash === 0 ? "/" : path.slice(0, slash)} of ${path} is missing`;
           }
@@ -795,16 +833,17 @@ export class DataTree {
         };
         if (parent !== undefined) {
           if (parent.children === NO_CHILDREN) {
-            parent.children = new Set();
+            parent.children = new Map();
             parent.childTable = 8;
           }
           const size = parent.children.size;
-          parent.children.add(path.slice(path.lastIndexOf("/") + 1));
+          parent.children.set(path.slice(slash + 1), node);
           if (parent.children.size === size) return `node ${path} twice`;
           if (size + 1 > parent.childTable * 0.75) parent.childTable *= 2;
           if (stat.ephemeralOwner !== 0n) tree.index(path, stat.ephemeralOwner);
         }
         nodes.set(path, node);
+        ancestors.push(path, node);
         tree.dataBytes += path.length + (data === null ? 0 : data.length);
         tree.digestDelta += node.digest;
         if (++tree.digestOps === 1 << 20) tree.foldDigest();
@@ -845,6 +884,44 @@ export class DataTree {
         if (!(error instanceof ApplyError)) throw error;
       }
     }
+  }
+}
+
+/**
+ * The nodes from the root down to the last one a snapshot loader added. Snapshots list nodes in
+ * pre-order, so a node's parent is among them: found by comparing paths, not by hashing a
+ * sliced parent path into the million-entry node map.
+ */
+class Ancestors {
+  private readonly paths: string[] = [];
+  private readonly nodes: DataNode[] = [];
+  private readonly all: ReadonlyMap<string, DataNode>;
+
+  constructor(all: ReadonlyMap<string, DataNode>) {
+    this.all = all;
+  }
+
+  push(path: string, node: DataNode): void {
+    this.paths.push(path);
+    this.nodes.push(node);
+  }
+
+  /** The parent of `path`, whose last "/" is at `slash`, or undefined if there is none. */
+  parentOf(path: string, slash: number): DataNode | undefined {
+    const { paths, nodes } = this;
+    while (paths.length > 0) {
+      const top = paths[paths.length - 1] as string;
+      if (slash === 0 ? top === "/" : top.length === slash && path.startsWith(top)) {
+        return nodes[nodes.length - 1];
+      }
+      paths.pop();
+      nodes.pop();
+    }
+    // Not in pre-order (still a valid snapshot if the parent came before): look it up.
+    const parentPath = slash === 0 ? "/" : path.slice(0, slash);
+    const parent = this.all.get(parentPath);
+    if (parent !== undefined) this.push(parentPath, parent);
+    return parent;
   }
 }
 
