@@ -46,7 +46,11 @@ export const DIGEST_VERSION = 2;
 export const OPEN_ACL_UNSAFE_ID = -1n;
 /** The path that ends the node list, and the string after each seal. */
 const END_OF_NODES = "/";
-const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * About 2,000 nodes: a few milliseconds of encoding between turns of the event loop, so that a
+ * server writing a snapshot of a big tree still answers within them.
+ */
+const DEFAULT_CHUNK_BYTES = 256 * 1024;
 /** ZooDefs.Ids.OPEN_ACL_UNSAFE, for nodes that carry the -1 id. */
 const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([
   { perms: 31, id: { scheme: "world", id: "anyone" } },
@@ -200,7 +204,7 @@ export function* encodeSnapshot(
   input: SnapshotInput,
   chunkBytes = DEFAULT_CHUNK_BYTES,
 ): Generator<Buffer, void, undefined> {
-  const w = new Writer(Math.min(chunkBytes, DEFAULT_CHUNK_BYTES) + 4096);
+  const w = new Writer(Math.min(chunkBytes, 1024 * 1024) + 4096);
   let checksum = 1;
   /** Hands out what is written so far, folding it into the running checksum. */
   const flush = (): Buffer => {
