@@ -481,6 +481,9 @@ function readNodes(
 ): void {
   const where: SnapshotNodeBytes = { bytes, path: 0, pathEnd: 0, stat: 0 };
   const stats = new StatReader();
+  let acl: readonly ACL[] = OPEN_ACL_UNSAFE;
+  /** Where the last node's ACL id is: none yet, so an offset that no id matches. */
+  let lastAclAt = -1;
   for (;;) {
     const at = r.offset;
     const path = r.readString();
@@ -488,14 +491,20 @@ function readNodes(
     where.path = at + 4;
     where.pathEnd = r.offset;
     const data = r.readBuffer();
-    const aclId = r.readLong();
+    const aclAt = r.skip(8, "long");
     where.stat = r.skip(STAT_PERSISTED_BYTES, "StatPersisted");
     const stat = stats.read(bytes, where.stat);
-    // ZooKeeper loads an unknown id and fails on every later access to the node; refuse it now.
-    const acl = aclId === OPEN_ACL_UNSAFE_ID ? OPEN_ACL_UNSAFE : acls.get(aclId);
-    if (acl === undefined) {
-      throw new SnapshotCorruptError(file, `node ${path || "/"} has unknown ACL id ${aclId}`, at);
+    // Most nodes have the ACL of the node before: compare the id's bytes, no bigint.
+    if (!sameLongs(bytes, aclAt, lastAclAt)) {
+      const aclId = longAt(bytes, aclAt);
+      // ZooKeeper loads an unknown id and fails on every later access to the node; refuse it.
+      const known = aclId === OPEN_ACL_UNSAFE_ID ? OPEN_ACL_UNSAFE : acls.get(aclId);
+      if (known === undefined) {
+        throw new SnapshotCorruptError(file, `node ${path || "/"} has unknown ACL id ${aclId}`, at);
+      }
+      acl = known;
     }
+    lastAclAt = aclAt;
     const reason = sink(
       path === "" ? "/" : path,
       data === NULL_BUFFER ? null : data,
@@ -571,6 +580,7 @@ function intAt(b: Buffer, at: number): number {
 }
 
 function sameLongs(b: Buffer, at: number, other: number): boolean {
+  if (other < 0) return false;
   return intAt(b, at) === intAt(b, other) && intAt(b, at + 4) === intAt(b, other + 4);
 }
 

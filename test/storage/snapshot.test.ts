@@ -29,6 +29,7 @@ import {
   READ_ACL_UNSAFE,
 } from "../../src/index.js";
 import type { ACL, Stat, StatPersisted } from "../../src/jute/index.js";
+import { DataTree } from "../../src/server/data-tree.js";
 import { adler32 } from "../../src/storage/adler32.js";
 import {
   decodeSnapshot,
@@ -47,7 +48,6 @@ import {
   writeSnapshotFile,
   zxidOfSnapshotFile,
 } from "../../src/storage/snapshot.js";
-import { DataTree } from "../../src/server/data-tree.js";
 import { apacheZooKeeperSkip, startZooKeeper } from "../harness/apache-zookeeper.js";
 import { findInstallation } from "../harness/installation.js";
 
