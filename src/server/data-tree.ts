@@ -407,7 +407,7 @@ export class DataTree {
         case OpCode.create2: {
           result.path = txn.path;
           const owner = txn.ephemeral ? header.clientId : 0n;
-          const stat = this.createNode(
+          const node = this.createNode(
             txn.path,
             txn.data,
             txn.acl,
@@ -415,29 +415,33 @@ export class DataTree {
             txn.parentCVersion,
             header,
           );
-          if (txn.type === OpCode.create2) result.stat = stat;
+          if (txn.type === OpCode.create2) result.stat = this.statOf(node);
           break;
         }
         case OpCode.createContainer:
           result.path = txn.path;
-          result.stat = this.createNode(
-            txn.path,
-            txn.data,
-            txn.acl,
-            CONTAINER_EPHEMERAL_OWNER,
-            txn.parentCVersion,
-            header,
+          result.stat = this.statOf(
+            this.createNode(
+              txn.path,
+              txn.data,
+              txn.acl,
+              CONTAINER_EPHEMERAL_OWNER,
+              txn.parentCVersion,
+              header,
+            ),
           );
           break;
         case OpCode.createTTL:
           result.path = txn.path;
-          result.stat = this.createNode(
-            txn.path,
-            txn.data,
-            txn.acl,
-            ttlEphemeralOwner(txn.ttl),
-            txn.parentCVersion,
-            header,
+          result.stat = this.statOf(
+            this.createNode(
+              txn.path,
+              txn.data,
+              txn.acl,
+              ttlEphemeralOwner(txn.ttl),
+              txn.parentCVersion,
+              header,
+            ),
           );
           break;
         case OpCode.delete:
@@ -508,7 +512,7 @@ export class DataTree {
     ephemeralOwner: bigint,
     parentCVersion: number,
     header: TxnHeader,
-  ): Stat {
+  ): DataNode {
     const parentPath = parentOf(path) ?? "/";
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new ApplyError(ErrorCode.NONODE);
@@ -558,7 +562,7 @@ export class DataTree {
     this.index(path, ephemeralOwner);
     this.dataWatches.trigger(path, "NodeCreated", node.acl);
     this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
-    return this.statOf(node);
+    return node;
   }
 
   /**
