@@ -1,4 +1,4 @@
 export * from "./codec.js";
 export { JuteDecodeError, NULL_BUFFER, Reader } from "./reader.js";
 export * from "./records.js";
-export { Writer } from "./writer.js";
+export { Writer, writeLongAt } from "./writer.js";

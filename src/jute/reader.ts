@@ -69,6 +69,14 @@ export class Reader {
     return value;
   }
 
+  /** Steps over `bytes` bytes that the caller reads itself; returns where they start. */
+  skip(bytes: number, what: string): number {
+    this.need(bytes, what);
+    const at = this.cursor;
+    this.cursor += bytes;
+    return at;
+  }
+
   readBool(): boolean {
     this.need(1, "boolean");
     return this.buffer[this.cursor++] !== 0;

@@ -1,6 +1,29 @@
 import { NULL_BUFFER } from "./reader.js";
 
 /**
+ * Writes a jute long at `at` of `buffer`. One bigint-to-number conversion and byte stores: about
+ * twice as fast as writeBigInt64BE (several bigint operations per call), for every long a safe
+ * integer holds (zxids, times); the others go the slow way.
+ */
+export function writeLongAt(buffer: Uint8Array, at: number, value: bigint): void {
+  const n = Number(value);
+  if (n <= Number.MAX_SAFE_INTEGER && n >= Number.MIN_SAFE_INTEGER) {
+    const hi = Math.floor(n / 4294967296);
+    const lo = n - hi * 4294967296;
+    buffer[at] = hi >>> 24;
+    buffer[at + 1] = hi >>> 16;
+    buffer[at + 2] = hi >>> 8;
+    buffer[at + 3] = hi;
+    buffer[at + 4] = lo >>> 24;
+    buffer[at + 5] = lo >>> 16;
+    buffer[at + 6] = lo >>> 8;
+    buffer[at + 7] = lo;
+  } else {
+    new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength).setBigInt64(at, value);
+  }
+}
+
+/**
  * A growable output buffer for jute records. One Writer is reused for many records: callers
  * encode, take the bytes with `take()` (a copy) and `reset()`, so steady-state encoding does not
  * allocate beyond the copy it hands out.
@@ -37,26 +60,8 @@ export class Writer {
 
   writeLong(value: bigint): this {
     this.ensure(8);
-    const c = this.cursor;
-    // One bigint-to-number conversion and byte stores: about twice as fast as writeBigInt64BE
-    // (several bigint operations per call), for every long a safe integer holds (zxids, times).
-    const n = Number(value);
-    if (n <= Number.MAX_SAFE_INTEGER && n >= Number.MIN_SAFE_INTEGER) {
-      const hi = Math.floor(n / 4294967296);
-      const lo = n - hi * 4294967296;
-      const b = this.buffer;
-      b[c] = hi >>> 24;
-      b[c + 1] = hi >>> 16;
-      b[c + 2] = hi >>> 8;
-      b[c + 3] = hi;
-      b[c + 4] = lo >>> 24;
-      b[c + 5] = lo >>> 16;
-      b[c + 6] = lo >>> 8;
-      b[c + 7] = lo;
-    } else {
-      this.buffer.writeBigInt64BE(value, c);
-    }
-    this.cursor = c + 8;
+    writeLongAt(this.buffer, this.cursor, value);
+    this.cursor += 8;
     return this;
   }
 

@@ -8,6 +8,7 @@
  * cversion × 2 − numChildren (creations plus deletions).
  */
 import type { ACL, Stat } from "../jute/records.js";
+import { writeLongAt } from "../jute/writer.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { OpCode } from "../protocol/opcodes.js";
 import { crc32, crc32Range, crc32Utf8 } from "../storage/crc32.js";
@@ -42,8 +43,11 @@ export interface DataNode {
   /** Shared between nodes with equal ACLs (interned), as ZooKeeper's ACL cache shares them. */
   acl: readonly ACL[];
   readonly stat: StatPersisted;
-  /** NO_CHILDREN (shared, never changed) until the first child arrives: most znodes are leaves. */
-  children: Set<string>;
+  /**
+   * Each child by its name, so that a snapshot walks node objects rather than looking every path
+   * up. NO_CHILDREN (shared, never changed) until the first child arrives: most znodes are leaves.
+   */
+  children: Map<string, DataNode>;
   /**
    * The size of the Java HashSet ZooKeeper would keep the children in (8 at the first child,
    * doubled past three quarters full, never shrunk): it decides the order getChildren lists
@@ -56,10 +60,20 @@ export interface DataNode {
   digest: number;
 }
 
-/** The children of every leaf. Never add to it: createNode gives the parent its own Set first. */
-const NO_CHILDREN: Set<string> = new Set();
+/** The children of every leaf. Never add to it: createNode gives the parent its own Map first. */
+const NO_CHILDREN: Map<string, DataNode> = new Map();
 /** A leaf's child order, shared. */
 const NO_CHILD_NAMES: readonly string[] = Object.freeze([]);
+const NO_CHILD_NODES: readonly DataNode[] = Object.freeze([]);
+
+/** The child nodes of `node` by `names`, in that order. */
+function childrenIn(node: DataNode, names: readonly string[]): DataNode[] {
+  const children = new Array<DataNode>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    children[i] = node.children.get(names[i] as string) as DataNode;
+  }
+  return children;
+}
 
 export const OPEN_ACL: readonly ACL[] = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 const READ_ACL: readonly ACL[] = [{ perms: 1, id: { scheme: "world", id: "anyone" } }];
@@ -100,8 +114,10 @@ interface FrozenNode {
   readonly data: Buffer | null;
   readonly acl: readonly ACL[];
   readonly stat: StatPersisted;
-  /** Child names in the order ZooKeeper's snapshot would list them. */
-  readonly children: readonly string[];
+  /** Child names in the order ZooKeeper's snapshot would list them... */
+  readonly names: readonly string[];
+  /** ...and the child nodes by those names then (a deleted one included). */
+  readonly children: readonly DataNode[];
 }
 
 /** One node of a snapshot, ACL by its snapshot id. */
@@ -139,35 +155,48 @@ export class DataTree {
    */
   private readonly aclCache = new Map<string, readonly ACL[]>();
   private readonly aclIds = new Map<readonly ACL[], bigint>();
+  /** The shared list intern returned last. */
+  private lastInterned: readonly ACL[] | undefined;
   readonly childWatches = new WatchManager();
   /** Live sessions and their timeouts, as the applied txns left them (sessionsWithTimeouts). */
   readonly sessions = new Map<bigint, number>();
   lastProcessedZxid = 0n;
+  /** The tree digest is digestSum + digestDelta (see addDigest). */
   private digestSum = 0n;
+  private digestDelta = 0;
+  private digestOps = 0;
   /** Σ path length (UTF-16 units) + data bytes over the nodes: see approximateDataSize. */
   private dataBytes = 0;
   /** The paths under a quota (their zookeeper_limits nodes exist): see quota.ts. */
   readonly quotas = new QuotaPaths();
-  /** Pre-images of the nodes changed since the snapshot under way began (copy on write). */
-  private frozen: Map<string, FrozenNode> | undefined;
+  /**
+   * Pre-images of the nodes changed since the snapshot under way began (copy on write), by node:
+   * the walk reaches nodes through their parents, never by path.
+   */
+  private frozen: Map<DataNode, FrozenNode> | undefined;
 
   constructor() {
-    const node = (children: string[], acl: readonly ACL[] = OPEN_ACL): DataNode => ({
+    const node = (children: [string, DataNode][], acl: readonly ACL[] = OPEN_ACL): DataNode => ({
       data: Buffer.alloc(0),
       acl: this.intern(acl),
       stat: emptyStat(),
-      children: new Set(children),
+      children: children.length > 0 ? new Map(children) : NO_CHILDREN,
       childTable: children.length > 0 ? 8 : 0,
       childOrder: null,
       digest: 0,
     });
-    this.nodes.set("/", node(["zookeeper"]));
-    this.nodes.set("/zookeeper", node(["quota", "config"]));
-    this.nodes.set("/zookeeper/quota", node([]));
+    const quota = node([]);
     // The config node is readable by all and changed only by reconfig (ZOOKEEPER-2014); its
     // ACL was set with version -1, which is why ZooKeeper shows aversion -1 for it.
     const config = node([], READ_ACL);
     config.stat.aversion = -1;
+    const zookeeper = node([
+      ["quota", quota],
+      ["config", config],
+    ]);
+    this.nodes.set("/", node([["zookeeper", zookeeper]]));
+    this.nodes.set("/zookeeper", zookeeper);
+    this.nodes.set("/zookeeper/quota", quota);
     this.nodes.set("/zookeeper/config", config);
     for (const [path, node] of this.nodes) {
       this.addDigest(path, node);
@@ -189,16 +218,29 @@ export class DataTree {
    * long. Snapshots carry it, so a server loading one can check the tree it rebuilt.
    */
   get digest(): bigint {
+    this.foldDigest();
     return BigInt.asIntN(64, this.digestSum);
   }
 
+  /**
+   * Node digests are below 2^32, so 2^20 of them added or taken away stay exact in a double:
+   * they go into digestDelta, and into the bigint sum that often rather than once per change.
+   */
   private addDigest(path: string, node: DataNode): void {
     node.digest = nodeDigest(path, node);
-    this.digestSum += BigInt(node.digest);
+    this.digestDelta += node.digest;
+    if (++this.digestOps === 1 << 20) this.foldDigest();
   }
 
   private removeDigest(node: DataNode): void {
-    this.digestSum -= BigInt(node.digest);
+    this.digestDelta -= node.digest;
+    if (++this.digestOps === 1 << 20) this.foldDigest();
+  }
+
+  private foldDigest(): void {
+    this.digestSum += BigInt(this.digestDelta);
+    this.digestDelta = 0;
+    this.digestOps = 0;
   }
 
   get nodeCount(): number {
@@ -254,8 +296,7 @@ export class DataTree {
   getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | null {
     const node = this.getNode(path);
     if (!node) return null;
-    node.childOrder ??= byBucket([...node.children], node.childTable);
-    const result = { children: [...node.childOrder], stat: this.statOf(node) };
+    const result = { children: [...this.childOrderOf(node)], stat: this.statOf(node) };
     if (watcher) this.childWatches.add(path, watcher);
     return result;
   }
@@ -265,7 +306,9 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) return 0;
     let count = 0;
-    for (const child of node.children) count += 1 + this.allChildrenNumber(childPath(path, child));
+    for (const child of node.children.keys()) {
+      count += 1 + this.allChildrenNumber(childPath(path, child));
+    }
     return count;
   }
 
@@ -372,7 +415,7 @@ export class DataTree {
         case OpCode.create2: {
           result.path = txn.path;
           const owner = txn.ephemeral ? header.clientId : 0n;
-          const stat = this.createNode(
+          const node = this.createNode(
             txn.path,
             txn.data,
             txn.acl,
@@ -380,29 +423,33 @@ export class DataTree {
             txn.parentCVersion,
             header,
           );
-          if (txn.type === OpCode.create2) result.stat = stat;
+          if (txn.type === OpCode.create2) result.stat = this.statOf(node);
           break;
         }
         case OpCode.createContainer:
           result.path = txn.path;
-          result.stat = this.createNode(
-            txn.path,
-            txn.data,
-            txn.acl,
-            CONTAINER_EPHEMERAL_OWNER,
-            txn.parentCVersion,
-            header,
+          result.stat = this.statOf(
+            this.createNode(
+              txn.path,
+              txn.data,
+              txn.acl,
+              CONTAINER_EPHEMERAL_OWNER,
+              txn.parentCVersion,
+              header,
+            ),
           );
           break;
         case OpCode.createTTL:
           result.path = txn.path;
-          result.stat = this.createNode(
-            txn.path,
-            txn.data,
-            txn.acl,
-            ttlEphemeralOwner(txn.ttl),
-            txn.parentCVersion,
-            header,
+          result.stat = this.statOf(
+            this.createNode(
+              txn.path,
+              txn.data,
+              txn.acl,
+              ttlEphemeralOwner(txn.ttl),
+              txn.parentCVersion,
+              header,
+            ),
           );
           break;
         case OpCode.delete:
@@ -473,7 +520,7 @@ export class DataTree {
     ephemeralOwner: bigint,
     parentCVersion: number,
     header: TxnHeader,
-  ): Stat {
+  ): DataNode {
     const parentPath = parentOf(path) ?? "/";
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new ApplyError(ErrorCode.NONODE);
@@ -482,7 +529,7 @@ export class DataTree {
       if (this.replaying) this.fixParentCversion(parentPath, parent, parentCVersion, header.zxid);
       throw new ApplyError(ErrorCode.NODEEXISTS);
     }
-    this.preserve(parentPath, parent);
+    this.preserve(parent);
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
       this.removeDigest(parent);
@@ -513,10 +560,10 @@ export class DataTree {
     this.addDigest(path, node);
     this.dataBytes += path.length + (data === null ? 0 : data.length);
     if (parent.children === NO_CHILDREN) {
-      parent.children = new Set();
+      parent.children = new Map();
       parent.childTable = 8;
     }
-    parent.children.add(name);
+    parent.children.set(name, node);
     parent.childOrder = null;
     if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
     this.nodes.set(path, node);
@@ -524,7 +571,7 @@ export class DataTree {
     this.quotaOnCreate(parentPath, name, path, data);
     this.dataWatches.trigger(path, "NodeCreated", node.acl);
     this.childWatches.trigger(parentPath, "NodeChildrenChanged", parent.acl);
-    return this.statOf(node);
+    return node;
   }
 
   // ---- quotas (quota.ts) ----
@@ -553,7 +600,7 @@ export class DataTree {
     const path = statPath(quotaPath);
     const node = this.nodes.get(path);
     if (node === undefined) return;
-    this.preserve(path, node);
+    this.preserve(node);
     const stats = StatsTrack.of(node.data);
     stats.set("count", stats.get("count") + BigInt(countDiff));
     stats.set("bytes", stats.get("bytes") + BigInt(bytesDiff));
@@ -574,12 +621,14 @@ export class DataTree {
       if (node === undefined) continue;
       count++;
       bytes += BigInt(node.data?.length ?? 0);
-      for (const child of node.children) stack.push(at === "/" ? `/${child}` : `${at}/${child}`);
+      for (const child of node.children.keys()) {
+        stack.push(at === "/" ? `/${child}` : `${at}/${child}`);
+      }
     }
     const stats = new StatsTrack();
     stats.set("count", count);
     stats.set("bytes", bytes);
-    this.preserve(path, statNode);
+    this.preserve(statNode);
     statNode.data = stats.bytes();
   }
 
@@ -600,7 +649,7 @@ export class DataTree {
         }
         continue;
       }
-      for (const child of node.children) stack.push(`${at}/${child}`);
+      for (const child of node.children.keys()) stack.push(`${at}/${child}`);
     }
   }
 
@@ -610,6 +659,9 @@ export class DataTree {
    */
   private intern(acl: readonly ACL[]): readonly ACL[] {
     if (this.aclIds.has(acl)) return acl;
+    // A txn's ACL is a fresh list, most often equal to the one before: skip building its key.
+    const last = this.lastInterned;
+    if (last !== undefined && sameAcl(acl, last)) return last;
     const key = acl.map((a) => `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}`).join("\u0001");
     let shared = this.aclCache.get(key);
     if (shared === undefined) {
@@ -619,6 +671,7 @@ export class DataTree {
       this.aclCache.set(key, shared);
       this.aclIds.set(shared, BigInt(this.aclIds.size + 1));
     }
+    this.lastInterned = shared;
     return shared;
   }
 
@@ -627,8 +680,8 @@ export class DataTree {
     const parentPath = parentOf(path) ?? "/";
     const parent = this.nodes.get(parentPath);
     if (!node || !parent) throw new ApplyError(ErrorCode.NONODE);
-    this.preserve(path, node);
-    this.preserve(parentPath, parent);
+    this.preserve(node);
+    this.preserve(parent);
     this.nodes.delete(path);
     this.removeDigest(node);
     this.dataBytes -= path.length + (node.data === null ? 0 : node.data.length);
@@ -662,7 +715,7 @@ export class DataTree {
   private setData(path: string, data: Buffer | null, version: number, header: TxnHeader): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
-    this.preserve(path, node);
+    this.preserve(node);
     this.removeDigest(node);
     const bytesDiff =
       (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
@@ -681,7 +734,7 @@ export class DataTree {
   private setACL(path: string, acl: readonly ACL[], version: number): Stat {
     const node = this.nodes.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
-    this.preserve(path, node);
+    this.preserve(node);
     this.removeDigest(node);
     node.acl = this.intern(acl);
     node.stat.aversion = version;
@@ -706,7 +759,7 @@ export class DataTree {
   ): void {
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     if (cversion > parent.stat.cversion) {
-      this.preserve(parentPath, parent);
+      this.preserve(parent);
       this.removeDigest(parent);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
@@ -715,20 +768,17 @@ export class DataTree {
   }
 
   /** Before a node changes while a snapshot is being written, keep what the snapshot needs. */
-  private preserve(path: string, node: DataNode): void {
+  private preserve(node: DataNode): void {
     const frozen = this.frozen;
-    if (frozen === undefined || frozen.has(path)) return;
-    frozen.set(path, {
-      data: node.data,
-      acl: node.acl,
-      stat: { ...node.stat },
-      children: this.childOrderOf(node),
-    });
+    if (frozen === undefined || frozen.has(node)) return;
+    const names = this.childOrderOf(node);
+    const children = names.length === 0 ? NO_CHILD_NODES : childrenIn(node, names);
+    frozen.set(node, { data: node.data, acl: node.acl, stat: { ...node.stat }, names, children });
   }
 
   private childOrderOf(node: DataNode): readonly string[] {
     if (node.children.size === 0) return NO_CHILD_NAMES;
-    node.childOrder ??= byBucket([...node.children], node.childTable);
+    node.childOrder ??= byBucket([...node.children.keys()], node.childTable);
     return node.childOrder;
   }
 
@@ -739,46 +789,61 @@ export class DataTree {
    */
   beginSnapshot(): SnapshotView {
     if (this.frozen !== undefined) throw new Error("a snapshot is already under way");
-    const frozen = new Map<string, FrozenNode>();
+    const frozen = new Map<DataNode, FrozenNode>();
     this.frozen = frozen;
     const acls = new Map<bigint, readonly ACL[]>();
     for (const [acl, id] of this.aclIds) acls.set(id, acl);
-    const aclIds = new Map(this.aclIds);
-    const live = this.nodes;
-    const childOrderOf = (node: DataNode) => this.childOrderOf(node);
-    function* nodes(): Generator<SnapshotNodeView> {
-      const stack = ["/"];
-      while (stack.length > 0) {
-        const path = stack.pop() as string;
-        // Most snapshots see few changes: skip the pre-image lookup while there are none.
-        const before = frozen.size === 0 ? undefined : frozen.get(path);
-        let children: readonly string[];
-        let view: SnapshotNodeView;
-        if (before !== undefined) {
-          children = before.children;
-          const { data, acl, stat } = before;
-          view = { path, data, acl, aclId: aclIds.get(acl) ?? -1n, stat };
-        } else {
-          const node = live.get(path) as DataNode;
-          children = childOrderOf(node);
-          const { data, acl, stat } = node;
-          view = { path, data, acl, aclId: aclIds.get(acl) ?? -1n, stat };
-        }
-        yield view;
-        const prefix = path === "/" ? "/" : `${path}/`;
-        for (let i = children.length - 1; i >= 0; i--) stack.push(prefix + (children[i] as string));
-      }
-    }
     return {
       zxid: this.lastProcessedZxid,
       digest: this.digest,
       sessions: new Map(this.sessions),
       acls,
-      nodes: nodes(),
+      nodes: this.walk(this.nodes.get("/") as DataNode, frozen, new Map(this.aclIds)),
       release: () => {
         if (this.frozen === frozen) this.frozen = undefined;
       },
     };
+  }
+
+  /** The snapshot's nodes in pre-order, each as it was when the snapshot began. */
+  private *walk(
+    root: DataNode,
+    frozen: ReadonlyMap<DataNode, FrozenNode>,
+    aclIds: ReadonlyMap<readonly ACL[], bigint>,
+  ): Generator<SnapshotNodeView> {
+    const nodes: DataNode[] = [root];
+    const paths: string[] = ["/"];
+    let lastAcl: readonly ACL[] | undefined;
+    let lastAclId = -1n;
+    while (nodes.length > 0) {
+      const node = nodes.pop() as DataNode;
+      const path = paths.pop() as string;
+      // Most snapshots see few changes: skip the pre-image lookup while there are none.
+      const before = frozen.size === 0 ? undefined : frozen.get(node);
+      const { data, acl, stat } = before ?? node;
+      if (acl !== lastAcl) {
+        lastAcl = acl;
+        lastAclId = aclIds.get(acl) ?? -1n;
+      }
+      // Children now: the consumer may change the tree while it holds the node.
+      const prefix = path === "/" ? "/" : `${path}/`;
+      if (before !== undefined) {
+        const { names, children } = before;
+        for (let i = names.length - 1; i >= 0; i--) {
+          nodes.push(children[i] as DataNode);
+          paths.push(prefix + (names[i] as string));
+        }
+      } else if (node.children.size > 0) {
+        const names = this.childOrderOf(node);
+        const children = node.children;
+        for (let i = names.length - 1; i >= 0; i--) {
+          const name = names[i] as string;
+          nodes.push(children.get(name) as DataNode);
+          paths.push(prefix + name);
+        }
+      }
+      yield { path, data, acl, aclId: lastAclId, stat };
+    }
   }
 
   /**
@@ -825,24 +890,24 @@ export class DataTree {
     const nodes = tree.nodes;
     nodes.clear();
     tree.digestSum = 0n;
+    tree.digestDelta = 0;
+    tree.digestOps = 0;
     tree.dataBytes = 0;
-    // Sums of node digests (each < 2^32) stay exact in a double for 2^20 nodes: fold them into
-    // the bigint sum that often rather than once per node.
-    let digests = 0;
-    let pending = 0;
     // The decoder shares one ACL array per ACL id: intern each array once.
     const interned = new Map<readonly ACL[], readonly ACL[]>();
     let lastAcl: readonly ACL[] | undefined;
     let lastInterned: readonly ACL[] = OPEN_ACL;
+    const ancestors = new Ancestors(nodes);
     return {
       add(path, data, acl, stat, bytes) {
         let parent: DataNode | undefined;
+        let slash = -1;
         if (path === "/") {
           if (nodes.size > 0) return nodes.has("/") ? "node / twice" : "the root is not first";
         } else {
-          const slash = path.lastIndexOf("/");
+          slash = path.lastIndexOf("/");
           if (slash === -1) return `node path ${path} has no "/"`;
-          parent = nodes.get(slash === 0 ? "/" : path.slice(0, slash));
+          parent = ancestors.parentOf(path, slash);
           if (parent === undefined) {
             return `parent ${slash === 0 ? "/" : path.slice(0, slash)} of ${path} is missing`;
           }
@@ -868,30 +933,24 @@ export class DataTree {
         };
         if (parent !== undefined) {
           if (parent.children === NO_CHILDREN) {
-            parent.children = new Set();
+            parent.children = new Map();
             parent.childTable = 8;
           }
           const size = parent.children.size;
-          parent.children.add(path.slice(path.lastIndexOf("/") + 1));
+          parent.children.set(path.slice(slash + 1), node);
           if (parent.children.size === size) return `node ${path} twice`;
           if (size + 1 > parent.childTable * 0.75) parent.childTable *= 2;
           if (stat.ephemeralOwner !== 0n) tree.index(path, stat.ephemeralOwner);
         }
         nodes.set(path, node);
+        ancestors.push(path, node);
         tree.dataBytes += path.length + (data === null ? 0 : data.length);
-        digests += node.digest;
-        if (++pending === 1 << 20) {
-          tree.digestSum += BigInt(digests);
-          digests = 0;
-          pending = 0;
-        }
+        tree.digestDelta += node.digest;
+        if (++tree.digestOps === 1 << 20) tree.foldDigest();
         return undefined;
       },
       finish(zxid, sessions) {
         if (!nodes.has("/")) throw new Error("snapshot has no root node");
-        tree.digestSum += BigInt(digests);
-        digests = 0;
-        pending = 0;
         for (const [id, timeout] of sessions) tree.sessions.set(id, timeout);
         tree.lastProcessedZxid = zxid;
         tree.setupQuota();
@@ -929,6 +988,44 @@ export class DataTree {
   }
 }
 
+/**
+ * The nodes from the root down to the last one a snapshot loader added. Snapshots list nodes in
+ * pre-order, so a node's parent is among them: found by comparing paths, not by hashing a
+ * sliced parent path into the million-entry node map.
+ */
+class Ancestors {
+  private readonly paths: string[] = [];
+  private readonly nodes: DataNode[] = [];
+  private readonly all: ReadonlyMap<string, DataNode>;
+
+  constructor(all: ReadonlyMap<string, DataNode>) {
+    this.all = all;
+  }
+
+  push(path: string, node: DataNode): void {
+    this.paths.push(path);
+    this.nodes.push(node);
+  }
+
+  /** The parent of `path`, whose last "/" is at `slash`, or undefined if there is none. */
+  parentOf(path: string, slash: number): DataNode | undefined {
+    const { paths, nodes } = this;
+    while (paths.length > 0) {
+      const top = paths[paths.length - 1] as string;
+      if (slash === 0 ? top === "/" : top.length === slash && path.startsWith(top)) {
+        return nodes[nodes.length - 1];
+      }
+      paths.pop();
+      nodes.pop();
+    }
+    // Not in pre-order (still a valid snapshot if the parent came before): look it up.
+    const parentPath = slash === 0 ? "/" : path.slice(0, slash);
+    const parent = this.all.get(parentPath);
+    if (parent !== undefined) this.push(parentPath, parent);
+    return parent;
+  }
+}
+
 /** DigestCalculator's layout of the Stat fields it covers: 6 longs and 3 ints. */
 const digestStat = Buffer.alloc(60);
 
@@ -944,15 +1041,15 @@ export function nodeDigest(
   if (path.startsWith("/zookeeper/")) return 0;
   const s = node.stat;
   const b = digestStat;
-  b.writeBigInt64BE(s.czxid, 0);
-  b.writeBigInt64BE(s.mzxid, 8);
-  b.writeBigInt64BE(s.pzxid, 16);
-  b.writeBigInt64BE(s.ctime, 24);
-  b.writeBigInt64BE(s.mtime, 32);
+  writeLongAt(b, 0, s.czxid);
+  writeLongAt(b, 8, s.mzxid);
+  writeLongAt(b, 16, s.pzxid);
+  writeLongAt(b, 24, s.ctime);
+  writeLongAt(b, 32, s.mtime);
   b.writeInt32BE(s.version, 40);
   b.writeInt32BE(s.cversion, 44);
   b.writeInt32BE(s.aversion, 48);
-  b.writeBigInt64BE(s.ephemeralOwner, 52);
+  writeLongAt(b, 52, s.ephemeralOwner);
   let crc = path === "/" ? 0 : crc32Utf8(path);
   if (node.data !== null) crc = crc32(node.data, crc);
   return crc32(b, crc);
@@ -972,6 +1069,16 @@ function digestOf(path: string, data: Buffer | null, where: SnapshotNodeBytes): 
   crc = crc32Range(bytes, stat, stat + 16, crc);
   crc = crc32Range(bytes, stat + 52, stat + 60, crc);
   return crc32Range(bytes, stat + 16, stat + 52, crc);
+}
+
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ACL;
+    const y = b[i] as ACL;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 export function childPath(parent: string, child: string): string {

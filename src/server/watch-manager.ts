@@ -18,6 +18,9 @@ export interface Watcher {
 
 export type WatcherMode = "standard" | "persistent" | "persistentRecursive";
 
+/** trigger's answer when no watch is set anywhere. Never added to. */
+const NOBODY: ReadonlySet<Watcher> = new Set();
+
 export class WatchManager {
   private readonly table = new Map<string, Map<Watcher, WatcherMode>>();
   private readonly byWatcher = new Map<Watcher, Set<string>>();
@@ -54,7 +57,9 @@ export class WatchManager {
     type: EventType,
     acl?: readonly ACL[],
     suppress?: ReadonlySet<Watcher>,
-  ): Set<Watcher> {
+  ): ReadonlySet<Watcher> {
+    // Most changes meet no watch at all: skip the set (two per create).
+    if (this.table.size === 0) return NOBODY;
     const reached = new Set<Watcher>();
     this.collect(path, false, type, reached);
     if (this.recursiveCount > 0) {

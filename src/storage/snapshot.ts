@@ -29,7 +29,7 @@ import {
   JuteDecodeError,
   NULL_BUFFER,
   Reader,
-  StatPersisted,
+  type StatPersisted,
   Writer,
 } from "../jute/index.js";
 import { adler32 } from "./adler32.js";
@@ -46,7 +46,11 @@ export const DIGEST_VERSION = 2;
 export const OPEN_ACL_UNSAFE_ID = -1n;
 /** The path that ends the node list, and the string after each seal. */
 const END_OF_NODES = "/";
-const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * About 2,000 nodes: a few milliseconds of encoding between turns of the event loop, so that a
+ * server writing a snapshot of a big tree still answers within them.
+ */
+const DEFAULT_CHUNK_BYTES = 256 * 1024;
 /** ZooDefs.Ids.OPEN_ACL_UNSAFE, for nodes that carry the -1 id. */
 const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([
   { perms: 31, id: { scheme: "world", id: "anyone" } },
@@ -200,7 +204,7 @@ export function* encodeSnapshot(
   input: SnapshotInput,
   chunkBytes = DEFAULT_CHUNK_BYTES,
 ): Generator<Buffer, void, undefined> {
-  const w = new Writer(Math.min(chunkBytes, DEFAULT_CHUNK_BYTES) + 4096);
+  const w = new Writer(Math.min(chunkBytes, 1024 * 1024) + 4096);
   let checksum = 1;
   /** Hands out what is written so far, folding it into the running checksum. */
   const flush = (): Buffer => {
@@ -232,7 +236,7 @@ export function* encodeSnapshot(
     }
     w.writeString(node.path === "/" ? "" : node.path);
     w.writeBuffer(node.data).writeLong(node.aclId);
-    StatPersisted.write(w, node.stat);
+    writeStat(w, node.stat);
     if (w.length >= chunkBytes) yield flush();
   }
   if (first) throw new Error("a snapshot needs at least the root node");
@@ -248,6 +252,13 @@ export function* encodeSnapshot(
     yield seal();
   }
   yield flush();
+}
+
+/** StatPersisted field by field: the hot path of a million-node write. */
+function writeStat(w: Writer, s: StatPersisted): void {
+  w.writeLong(s.czxid).writeLong(s.mzxid).writeLong(s.ctime).writeLong(s.mtime);
+  w.writeInt(s.version).writeInt(s.cversion).writeInt(s.aversion);
+  w.writeLong(s.ephemeralOwner).writeLong(s.pzxid);
 }
 
 function emptyDigest(): SnapshotDigest {
@@ -469,6 +480,10 @@ function readNodes(
   sink: SnapshotNodeSink,
 ): void {
   const where: SnapshotNodeBytes = { bytes, path: 0, pathEnd: 0, stat: 0 };
+  const stats = new StatReader();
+  let acl: readonly ACL[] = OPEN_ACL_UNSAFE;
+  /** Where the last node's ACL id is: none yet, so an offset that no id matches. */
+  let lastAclAt = -1;
   for (;;) {
     const at = r.offset;
     const path = r.readString();
@@ -476,14 +491,20 @@ function readNodes(
     where.path = at + 4;
     where.pathEnd = r.offset;
     const data = r.readBuffer();
-    const aclId = r.readLong();
-    where.stat = r.offset;
-    const stat = readStatPersisted(r);
-    // ZooKeeper loads an unknown id and fails on every later access to the node; refuse it now.
-    const acl = aclId === OPEN_ACL_UNSAFE_ID ? OPEN_ACL_UNSAFE : acls.get(aclId);
-    if (acl === undefined) {
-      throw new SnapshotCorruptError(file, `node ${path || "/"} has unknown ACL id ${aclId}`, at);
+    const aclAt = r.skip(8, "long");
+    where.stat = r.skip(STAT_PERSISTED_BYTES, "StatPersisted");
+    const stat = stats.read(bytes, where.stat);
+    // Most nodes have the ACL of the node before: compare the id's bytes, no bigint.
+    if (!sameLongs(bytes, aclAt, lastAclAt)) {
+      const aclId = longAt(bytes, aclAt);
+      // ZooKeeper loads an unknown id and fails on every later access to the node; refuse it.
+      const known = aclId === OPEN_ACL_UNSAFE_ID ? OPEN_ACL_UNSAFE : acls.get(aclId);
+      if (known === undefined) {
+        throw new SnapshotCorruptError(file, `node ${path || "/"} has unknown ACL id ${aclId}`, at);
+      }
+      acl = known;
     }
+    lastAclAt = aclAt;
     const reason = sink(
       path === "" ? "/" : path,
       data === NULL_BUFFER ? null : data,
@@ -495,19 +516,85 @@ function readNodes(
   }
 }
 
-/** StatPersisted field by field (in field order): the hot path of a million-node read. */
-function readStatPersisted(r: Reader): StatPersisted {
-  return {
-    czxid: r.readLong(),
-    mzxid: r.readLong(),
-    ctime: r.readLong(),
-    mtime: r.readLong(),
-    version: r.readInt(),
-    cversion: r.readInt(),
-    aversion: r.readInt(),
-    ephemeralOwner: r.readLong(),
-    pzxid: r.readLong(),
-  };
+/** czxid mzxid ctime mtime (longs), version cversion aversion (ints), ephemeralOwner pzxid. */
+const STAT_PERSISTED_BYTES = 60;
+
+/**
+ * Reads StatPersisted from its 60 bytes: the hot path of a million-node read. A bigint per long
+ * is most of a node's allocations, and most are equal to another (a node never changed has
+ * mzxid = pzxid = czxid and mtime = ctime; nodes created together share czxid and ctime; most
+ * have no ephemeralOwner), so equal values share one bigint: the last of each field is kept.
+ */
+class StatReader {
+  #czxid = 0n;
+  #czxidHi = 0;
+  #czxidLo = 0;
+  #ctime = 0n;
+  #ctimeHi = 0;
+  #ctimeLo = 0;
+
+  read(b: Buffer, at: number): StatPersisted {
+    const czxidHi = intAt(b, at);
+    const czxidLo = intAt(b, at + 4);
+    if (czxidHi !== this.#czxidHi || czxidLo !== this.#czxidLo) {
+      this.#czxid = longOf(czxidHi, czxidLo, b, at);
+      this.#czxidHi = czxidHi;
+      this.#czxidLo = czxidLo;
+    }
+    const ctimeHi = intAt(b, at + 16);
+    const ctimeLo = intAt(b, at + 20);
+    if (ctimeHi !== this.#ctimeHi || ctimeLo !== this.#ctimeLo) {
+      this.#ctime = longOf(ctimeHi, ctimeLo, b, at + 16);
+      this.#ctimeHi = ctimeHi;
+      this.#ctimeLo = ctimeLo;
+    }
+    const czxid = this.#czxid;
+    const ctime = this.#ctime;
+    const mzxid = sameLongs(b, at + 8, at) ? czxid : longAt(b, at + 8);
+    const pzxid = sameLongs(b, at + 52, at + 8)
+      ? mzxid
+      : sameLongs(b, at + 52, at)
+        ? czxid
+        : longAt(b, at + 52);
+    return {
+      czxid,
+      mzxid,
+      ctime,
+      mtime: sameLongs(b, at + 24, at + 16) ? ctime : longAt(b, at + 24),
+      version: intAt(b, at + 32),
+      cversion: intAt(b, at + 36),
+      aversion: intAt(b, at + 40),
+      ephemeralOwner: intAt(b, at + 44) === 0 && intAt(b, at + 48) === 0 ? 0n : longAt(b, at + 44),
+      pzxid,
+    };
+  }
+}
+
+function intAt(b: Buffer, at: number): number {
+  return (
+    ((b[at] as number) << 24) |
+    ((b[at + 1] as number) << 16) |
+    ((b[at + 2] as number) << 8) |
+    (b[at + 3] as number)
+  );
+}
+
+function sameLongs(b: Buffer, at: number, other: number): boolean {
+  if (other < 0) return false;
+  return intAt(b, at) === intAt(b, other) && intAt(b, at + 4) === intAt(b, other + 4);
+}
+
+function longAt(b: Buffer, at: number): bigint {
+  return longOf(intAt(b, at), intAt(b, at + 4), b, at);
+}
+
+/**
+ * The long whose high and low words are `hi`, `lo` (at `at` of `b`): one bigint made from a
+ * double when the value is a safe integer (zxids, times), readBigInt64BE otherwise.
+ */
+function longOf(hi: number, lo: number, b: Buffer, at: number): bigint {
+  if (hi >= -0x1fffff && hi <= 0x1fffff) return BigInt(hi * 4294967296 + (lo >>> 0));
+  return b.readBigInt64BE(at);
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type Stat as StatType,
   SyncRequest,
 } from "../../src/jute/records.js";
-import { Writer } from "../../src/jute/writer.js";
+import { Writer, writeLongAt } from "../../src/jute/writer.js";
 import { allRecords, arbitraryOf, fromHex, hex, writeByShape } from "./shapes.js";
 
 const NUM_RUNS = 200;
@@ -82,6 +82,35 @@ test("a Writer made with no initial capacity still grows", () => {
   assert.equal(writer.length, 4 + 6 + 8 + 304);
   const head = fromHex("00000007 00000002 2f61 ffffffffffffffff");
   assert.equal(hex(writer.take().subarray(0, head.length)), hex(head));
+});
+
+test("writeLong and writeLongAt lay out every long as Java's DataOutput.writeLong does", () => {
+  // Safe integers take a fast path of byte stores; the rest (session ids with a server id in the
+  // top byte, the container owner) the slow one. Both must match the big-endian two's complement.
+  const edges = fc.constantFrom(
+    0n,
+    -1n,
+    2n ** 53n - 1n,
+    2n ** 53n,
+    -(2n ** 53n) + 1n,
+    -(2n ** 53n),
+    2n ** 63n - 1n,
+    -(2n ** 63n),
+    0x0100000000000001n,
+  );
+  const long = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), edges);
+  fc.assert(
+    fc.property(long, (value) => {
+      const expected = Buffer.alloc(8);
+      expected.writeBigInt64BE(value);
+      const direct = Buffer.alloc(11, 0xee);
+      writeLongAt(direct, 3, value);
+      assert.equal(hex(direct.subarray(3)), hex(expected));
+      assert.equal(hex(direct.subarray(0, 3)), "eeeeee");
+      assert.equal(hex(new Writer(0).writeLong(value).take()), hex(expected));
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 /** Encodes one record with a fresh Writer. */

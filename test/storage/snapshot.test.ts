@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import fc from "fast-check";
 import {
   CreateMode,
   connect,
@@ -28,9 +29,11 @@ import {
   READ_ACL_UNSAFE,
 } from "../../src/index.js";
 import type { ACL, Stat, StatPersisted } from "../../src/jute/index.js";
+import { DataTree } from "../../src/server/data-tree.js";
 import { adler32 } from "../../src/storage/adler32.js";
 import {
   decodeSnapshot,
+  decodeSnapshotStream,
   encodeSnapshot,
   isValidSnapshotFile,
   listSnapshots,
@@ -160,6 +163,59 @@ describe("snapshot files", () => {
     assert.deepEqual(read.digest, { zxid: 0n, version: 2, digest: 0n });
     assert.ok(isValidSnapshotFile(file));
     assert.deepEqual(readdirSync(join(file, "..")), ["snapshot.100000009"], "no .tmp left");
+  });
+
+  test("every Stat field reads back exactly, whatever its value and whatever repeats", () => {
+    // The reader shares one bigint between equal longs (of a node, and with the node before) and
+    // makes safe integers without bigint arithmetic: any long, in any pattern of repeats, must
+    // still read back as written. Children may also come after a sibling's subtree (valid, if
+    // not ZooKeeper's pre-order), which the tree loader must place too.
+    const long = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.constantFrom(0n, 1n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n), -(2n ** 63n)),
+      fc.constantFrom(0x0500000000000001n, -(2n ** 53n) - 1n, 2n ** 53n + 1n),
+    );
+    const pool = fc.array(long, { minLength: 1, maxLength: 4 });
+    const statFrom = (values: bigint[], picks: number[], ints: number[]): StatPersisted => {
+      const at = (i: number) => values[(picks[i] ?? 0) % values.length] as bigint;
+      return {
+        czxid: at(0),
+        mzxid: at(1),
+        ctime: at(2),
+        mtime: at(3),
+        version: ints[0] ?? 0,
+        cversion: ints[1] ?? 0,
+        aversion: ints[2] ?? 0,
+        ephemeralOwner: at(4),
+        pzxid: at(5),
+      };
+    };
+    const node = fc.record({
+      picks: fc.array(fc.nat(3), { minLength: 6, maxLength: 6 }),
+      ints: fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), {
+        minLength: 3,
+        maxLength: 3,
+      }),
+    });
+    fc.assert(
+      fc.property(pool, fc.array(node, { minLength: 1, maxLength: 12 }), (values, specs) => {
+        // "/", "/a", "/b", then "/a/n0".. and "/b/n1".. alternately: children after their
+        // parent, but not in pre-order.
+        const paths = ["/", "/a", "/b", ...specs.map((_, i) => `/${i % 2 ? "b" : "a"}/n${i}`)];
+        const nodes: SnapshotNode[] = paths.map((path, i) => {
+          const spec = specs[i % specs.length] as { picks: number[]; ints: number[] };
+          const stat = statFrom(values, spec.picks, spec.ints);
+          return { path, data: Buffer.from([i]), acl: OPEN_ACL_UNSAFE, stat };
+        });
+        const bytes = encode(nodes);
+        assert.deepEqual(decodeSnapshot(bytes, "snapshot.1").nodes, nodes);
+        const loader = DataTree.loader();
+        decodeSnapshotStream(bytes, "snapshot.1", loader.add);
+        const tree = loader.finish(1n, new Map());
+        for (const { path, stat } of nodes) assert.deepEqual(tree.getNode(path)?.stat, stat, path);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test("the bytes do not depend on the chunk size, and nodes are pulled lazily", () => {

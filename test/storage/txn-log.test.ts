@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import fc from "fast-check";
 import { connect, Perms } from "../../src/index.js";
 import { OpCode } from "../../src/protocol/opcodes.js";
 import type { Txn as ServerTxn } from "../../src/server/txn.js";
@@ -146,6 +147,25 @@ describe("Adler-32", () => {
     assert.equal(
       adler32(bytes.subarray(40_000), adler32(bytes.subarray(0, 40_000))),
       adler32(bytes),
+    );
+  });
+  test("any bytes, any length, continued from any checksum: as RFC 1950 defines it", () => {
+    // The definition a byte at a time, against the eight-bytes-a-step loop and its tail.
+    const reference = (bytes: Uint8Array, adler: number) => {
+      let a = adler & 0xffff;
+      let b = adler >>> 16;
+      for (const x of bytes) {
+        a = (a + x) % 65521;
+        b = (b + a) % 65521;
+      }
+      return ((b << 16) | a) >>> 0;
+    };
+    const sums = fc.tuple(fc.nat(65520), fc.nat(65520)).map(([a, b]) => ((b << 16) | a) >>> 0);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12_000, size: "max" }), sums, (bytes, adler) => {
+        assert.equal(adler32(bytes, adler), reference(bytes, adler));
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -48,7 +48,7 @@ function walkedDataSize(tree: DataTree): number {
     const node = tree.getNode(path);
     assert.ok(node);
     size += path.length + (node.data?.length ?? 0);
-    for (const child of node.children) visit(childPath(path, child));
+    for (const child of node.children.keys()) visit(childPath(path, child));
   };
   visit("/");
   return size;
