@@ -9,15 +9,15 @@
  * the snapshot is exactly the tree at its zxid. If one is still being written when the next is
  * due, the next is skipped, with a warning, as ZooKeeper does.
  */
-import { randomInt } from "node:crypto";
 import { GroupCommitLog } from "../storage/group-commit.js";
-import { DIGEST_VERSION, encodeSnapshot, writeSnapshotFile } from "../storage/snapshot.js";
 import type { ResolvedServerOptions } from "./config.js";
 import type { DataTree } from "./data-tree.js";
 import type { Logger } from "./logger.js";
 import { type DataDirs, dataDirs, recover } from "./recovery.js";
 import { hex } from "./replies.js";
+import { SnapSchedule } from "./snap-schedule.js";
 import { Summary } from "./summary.js";
+import { writeTreeSnapshot } from "./tree-snapshot.js";
 import type { Txn, TxnHeader } from "./txn.js";
 import type { TxnSink } from "./zookeeper-server.js";
 
@@ -55,10 +55,7 @@ export class ZKDatabase implements TxnSink {
   readonly stats: DatabaseStats;
   private readonly txnLog: GroupCommitLog;
   private readonly log: Logger;
-  private readonly snapCount: number;
-  private readonly snapBytes: number;
-  private randomCount = 0;
-  private randomBytes = 0;
+  private readonly schedule: SnapSchedule;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
 
@@ -96,9 +93,7 @@ export class ZKDatabase implements TxnSink {
     this.tree = tree;
     this.dirs = dirs;
     this.log = log;
-    this.snapCount = options.snapCount;
-    this.snapBytes = options.snapSizeLimitInKb * 1024;
-    this.resetRandomRoll();
+    this.schedule = new SnapSchedule(options.snapCount, options.snapSizeLimitInKb * 1024);
     this.stats = {
       txns: 0,
       batches: 0,
@@ -138,8 +133,9 @@ export class ZKDatabase implements TxnSink {
   append(header: TxnHeader, txn: Txn, durable: () => void): void {
     this.stats.txns++;
     this.txnLog.append(header, txn, durable);
-    if (this.shouldSnapshot()) {
-      this.resetRandomRoll();
+    const { txns, bytes } = this.txnLog.sinceRoll;
+    if (this.schedule.dueAt(txns, bytes)) {
+      this.schedule.reset();
       this.txnLog.roll();
       if (this.snapshotting !== undefined) {
         this.log.warn({}, "too busy to snapshot: the previous one is still being written");
@@ -151,51 +147,26 @@ export class ZKDatabase implements TxnSink {
     }
   }
 
-  /** SyncRequestProcessor.shouldSnapshot. */
-  private shouldSnapshot(): boolean {
-    const { txns, bytes } = this.txnLog.sinceRoll;
-    return (
-      txns > this.snapCount / 2 + this.randomCount ||
-      (this.snapBytes > 0 && bytes > this.snapBytes / 2 + this.randomBytes)
-    );
-  }
-
-  private resetRandomRoll(): void {
-    this.randomCount = randomInt(Math.max(1, Math.floor(this.snapCount / 2)));
-    this.randomBytes = this.snapBytes > 2 ? randomInt(Math.min(2 ** 47, this.snapBytes / 2)) : 0;
-  }
-
   /**
    * Writes a snapshot of the tree as it is now; writes go on meanwhile. Failures are logged:
    * the log still holds everything, so a missed snapshot costs only recovery time.
    */
   async takeSnapshot(): Promise<void> {
-    const started = performance.now();
-    const view = this.tree.beginSnapshot();
     try {
-      const chunks = encodeSnapshot({
-        sessions: view.sessions,
-        acls: view.acls,
-        nodes: view.nodes,
-        digest: { zxid: view.zxid, version: DIGEST_VERSION, digest: view.digest },
-      });
-      const file = await writeSnapshotFile(this.dirs.snapDir, view.zxid, chunks);
-      const ms = performance.now() - started;
+      const { file, zxid, ms } = await writeTreeSnapshot(this.tree, this.dirs.snapDir);
       Object.assign(this.stats, {
         snapshots: this.stats.snapshots + 1,
         lastSnapshotMs: ms,
-        lastSnapshotZxid: view.zxid,
+        lastSnapshotZxid: zxid,
         lastSnapshotFile: file,
       });
       this.stats.snapshotTime.add(ms);
       this.log.info(
-        { file, zxid: hex(view.zxid), nodes: this.tree.nodeCount, ms: Math.round(ms) },
+        { file, zxid: hex(zxid), nodes: this.tree.nodeCount, ms: Math.round(ms) },
         "snapshot taken",
       );
     } catch (error) {
       this.log.error({ reason: (error as Error).message }, "snapshot failed");
-    } finally {
-      view.release();
     }
   }
 

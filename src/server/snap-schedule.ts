@@ -26,10 +26,16 @@ export class SnapSchedule {
     this.bytes += bytes;
   }
 
+  /** Due by what `count` was told since the last reset. */
   due(): boolean {
+    return this.dueAt(this.txns, this.bytes);
+  }
+
+  /** Due after `txns` txns and `bytes` bytes of log since the last snapshot (counted elsewhere). */
+  dueAt(txns: number, bytes: number): boolean {
     return (
-      this.txns > this.snapCount / 2 + this.randomCount ||
-      (this.snapBytes > 0 && this.bytes > this.snapBytes / 2 + this.randomBytes)
+      txns > this.snapCount / 2 + this.randomCount ||
+      (this.snapBytes > 0 && bytes > this.snapBytes / 2 + this.randomBytes)
     );
   }
 

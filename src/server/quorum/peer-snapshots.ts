@@ -16,12 +16,9 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import {
-  DIGEST_VERSION,
   decodeSnapshotStream,
-  encodeSnapshot,
   isValidSnapshotFile,
   listSnapshots,
-  writeSnapshotFile,
 } from "../../storage/snapshot.js";
 import type { Snapshot } from "../../zab/messages.js";
 import type { ResolvedServerOptions } from "../config.js";
@@ -30,6 +27,7 @@ import type { Logger } from "../logger.js";
 import { RecoveryError } from "../recovery.js";
 import { hex } from "../replies.js";
 import { SnapSchedule } from "../snap-schedule.js";
+import { writeTreeSnapshot } from "../tree-snapshot.js";
 import type { SnapshotBytes } from "./peer-storage.js";
 
 export interface PeerSnapshotHooks {
@@ -88,32 +86,17 @@ export class PeerSnapshots {
   /** Writes the tree as it is now; a failure is logged (the log still holds everything). */
   private async take(): Promise<void> {
     const tree = this.hooks.tree();
-    const view = tree.beginSnapshot();
-    const started = performance.now();
     try {
-      const chunks = encodeSnapshot({
-        sessions: view.sessions,
-        acls: view.acls,
-        nodes: view.nodes,
-        digest: { zxid: view.zxid, version: DIGEST_VERSION, digest: view.digest },
-      });
-      const file = await writeSnapshotFile(this.snapDir, view.zxid, chunks);
+      const { file, zxid, ms } = await writeTreeSnapshot(tree, this.snapDir);
       this.snapshots++;
       this.hooks.compact(this.newest);
-      this.newest = view.zxid;
+      this.newest = zxid;
       this.log.info(
-        {
-          file,
-          zxid: hex(view.zxid),
-          nodes: tree.nodeCount,
-          ms: Math.round(performance.now() - started),
-        },
+        { file, zxid: hex(zxid), nodes: tree.nodeCount, ms: Math.round(ms) },
         "snapshot taken",
       );
     } catch (error) {
       this.log.error({ reason: (error as Error).message }, "snapshot failed");
-    } finally {
-      view.release();
     }
   }
 
