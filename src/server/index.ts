@@ -7,7 +7,7 @@
  */
 import net from "node:net";
 import type { AdminContext } from "./admin/commands.js";
-import { startMonitoring } from "./admin/http.js";
+import { type AdminExtension, startMonitoring } from "./admin/http.js";
 import { scheduleAutopurge } from "./autopurge.js";
 import { type ResolvedServerOptions, resolveOptions } from "./config.js";
 import { ZKDatabase } from "./database.js";
@@ -17,6 +17,7 @@ import { ServerConnection } from "./net/server-connection.js";
 import type { ServerOptions } from "./options.js";
 import { ZooKeeperServer } from "./zookeeper-server.js";
 
+export type { AdminExtension } from "./admin/http.js";
 export { createLogger, type Level, type Logger } from "./logger.js";
 export type { ServerOptions } from "./options.js";
 
@@ -43,6 +44,8 @@ export const ZKTS_VERSION = "3.8.0-zkts";
 export async function startServer(
   options: ServerOptions = {},
   log: Logger = createLogger(),
+  /** More routes on the AdminServer (the dashboard). */
+  adminExtension?: AdminExtension,
 ): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   let fatal: (error: Error) => void = () => {};
@@ -60,6 +63,7 @@ export async function startServer(
     await db.takeSnapshot();
   }
   const served = await serveClients(zooKeeper, resolved, log, {
+    ...(adminExtension !== undefined && { adminExtension }),
     stop: async () => {
       await db?.close();
     },
@@ -78,6 +82,8 @@ export interface ServeOptions {
   readonly stop?: () => Promise<void>;
   /** An ensemble server's view of its ensemble, for the AdminServer and the metrics. */
   readonly quorum?: QuorumView;
+  /** More routes on the AdminServer (the dashboard). */
+  readonly adminExtension?: AdminExtension;
 }
 
 /**
@@ -132,7 +138,7 @@ export async function serveClients(
       resolve();
     });
   });
-  const monitoring = await startMonitoring(view, resolved, log).catch(async (error) => {
+  const monitoring = await startMonitoring(view, resolved, log, options).catch(async (error) => {
     await new Promise((resolve) => listener.close(resolve));
     throw error;
   });

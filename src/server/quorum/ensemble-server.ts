@@ -7,8 +7,10 @@
  *     server.role();          // "LEADING", "FOLLOWING", "OBSERVING" or "LOOKING"
  */
 import type { Snapshot } from "../../zab/messages.js";
+import type { AdminExtension } from "../admin/http.js";
 import type { ResolvedServerOptions } from "../config.js";
 import type { EnsembleConfig, QuorumServer } from "../ensemble-config.js";
+import type { QuorumView } from "../four-letter-words/index.js";
 import { type RunningServer, serveClients } from "../index.js";
 import type { Logger } from "../logger.js";
 import { dataDirs } from "../recovery.js";
@@ -38,6 +40,8 @@ export async function startEnsembleServer(
   ensemble: EnsembleConfig,
   me: QuorumServer,
   log: Logger,
+  /** More routes on the AdminServer (the dashboard). */
+  adminExtension?: AdminExtension,
 ): Promise<RunningEnsembleServer> {
   let role!: EnsembleRole;
   let snapshots!: PeerSnapshots;
@@ -95,13 +99,8 @@ export async function startEnsembleServer(
   zooKeeper.stats.metrics.roleChanged(peer.state, Date.now());
   const served = await serveClients(zooKeeper, resolved, log, {
     // What the AdminServer and the metrics show of the ensemble.
-    quorum: {
-      myId: me.id,
-      servers: ensemble.servers,
-      state: () => peer.state,
-      leaderId: () => peer.leader,
-      serving: () => peer.serving,
-    },
+    quorum: quorumView(me, ensemble, peer),
+    ...(adminExtension !== undefined && { adminExtension }),
     stop: async () => {
       role.stopReadOnly();
       await shell.stop();
@@ -118,4 +117,21 @@ export async function startEnsembleServer(
     serving: () => role.serving,
   };
   return running;
+}
+
+/** What the AdminServer, the metrics and the dashboard show of the ensemble. */
+function quorumView(
+  me: QuorumServer,
+  ensemble: EnsembleConfig,
+  peer: QuorumPeerShell<Buffer>["peer"],
+): QuorumView {
+  return {
+    myId: me.id,
+    servers: ensemble.servers,
+    state: () => peer.state,
+    leaderId: () => peer.leader,
+    serving: () => peer.serving,
+    epoch: () => peer.epoch,
+    syncedFollowers: () => peer.syncedFollowers(),
+  };
 }
