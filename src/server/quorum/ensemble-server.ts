@@ -19,6 +19,7 @@ import { EnsembleRole, type ForwardedRequest } from "./ensemble-role.js";
 import { QuorumPeerShell } from "./peer-shell.js";
 import { PeerSnapshots, treeFromSnapshot } from "./peer-snapshots.js";
 import { DurablePeerStorage } from "./peer-storage.js";
+import { QuorumEvents } from "./quorum-events.js";
 
 /** The Zab peer's clock. */
 const ZAB_TICK_MS = 50;
@@ -87,7 +88,10 @@ export async function startEnsembleServer(
       role.roleChanged(state, epoch, false);
     },
     onRequest: (_from, request) => role.handleForwarded(request as ForwardedRequest),
-    onTick: () => role.tick(),
+    onTick: () => {
+      role.tick();
+      events.observe();
+    },
   });
   snapshots = new PeerSnapshots(dirs.snapDir, resolved, log, {
     tree: () => zooKeeper.tree,
@@ -96,6 +100,7 @@ export async function startEnsembleServer(
   });
   role.attach(shell);
   const { peer } = shell;
+  const events = new QuorumEvents(peer, log);
   zooKeeper.stats.metrics.roleChanged(peer.state, Date.now());
   const served = await serveClients(zooKeeper, resolved, log, {
     // What the AdminServer and the metrics show of the ensemble.
