@@ -7,7 +7,8 @@
  *   e.g. node scripts/test.mjs test/unit --test-name-pattern=mutex
  *
  * Suites against Apache ZooKeeper skip themselves when it is not installed; this script says
- * so once, loudly, and refuses to let CI (CI=true) pass that way.
+ * so once, loudly, and refuses to let CI (CI=true) pass that way. The same holds for the
+ * dashboard's browser tests (test/dashboard/) and Chromium (/usr/bin/chromium, or ZKTS_CHROMIUM).
  *
  * Our client's interop suites (test/interop/client-*.test.ts, session.test.ts) and the recipe
  * suites (test/recipes/*.test.ts) run twice: with
@@ -95,6 +96,30 @@ if (missing !== undefined) {
   );
   if (process.env.CI === "true") {
     console.error("zkts: CI=true: refusing to skip the suites against Apache ZooKeeper.");
+    process.exit(1);
+  }
+}
+
+/** Same check as test/harness/chromium.ts: why the dashboard's browser tests can't run. */
+function chromiumMissing() {
+  const chromium = process.env.ZKTS_CHROMIUM || "/usr/bin/chromium";
+  try {
+    accessSync(chromium, constants.X_OK);
+    return undefined;
+  } catch {
+    return `${chromium} is missing`;
+  }
+}
+
+const browserTests = files.some((file) => file.split(sep).join("/").startsWith("test/dashboard/"));
+const noChromium = browserTests ? chromiumMissing() : undefined;
+if (noChromium !== undefined) {
+  console.error(
+    `zkts: Chromium not found (${noChromium}): the dashboard's browser tests will be SKIPPED. ` +
+      "Install Debian's 'chromium' package to run them.",
+  );
+  if (process.env.CI === "true") {
+    console.error("zkts: CI=true: refusing to skip the dashboard's browser tests.");
     process.exit(1);
   }
 }

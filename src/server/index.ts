@@ -7,16 +7,17 @@
  */
 import net from "node:net";
 import type { AdminContext } from "./admin/commands.js";
-import { startMonitoring } from "./admin/http.js";
+import { type AdminExtension, startMonitoring } from "./admin/http.js";
 import { scheduleAutopurge } from "./autopurge.js";
 import { type ResolvedServerOptions, resolveOptions } from "./config.js";
 import { ZKDatabase } from "./database.js";
 import { fourLetterWord, type QuorumView } from "./four-letter-words/index.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, type Logger, rateLimited } from "./logger.js";
 import { ServerConnection } from "./net/server-connection.js";
 import type { ServerOptions } from "./options.js";
 import { ZooKeeperServer } from "./zookeeper-server.js";
 
+export type { AdminExtension } from "./admin/http.js";
 export { createLogger, type Level, type Logger } from "./logger.js";
 export type { ServerOptions } from "./options.js";
 
@@ -43,6 +44,8 @@ export const ZKTS_VERSION = "3.8.0-zkts";
 export async function startServer(
   options: ServerOptions = {},
   log: Logger = createLogger(),
+  /** More routes on the AdminServer (the dashboard). */
+  adminExtension?: AdminExtension,
 ): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   let fatal: (error: Error) => void = () => {};
@@ -60,6 +63,7 @@ export async function startServer(
     await db.takeSnapshot();
   }
   const served = await serveClients(zooKeeper, resolved, log, {
+    ...(adminExtension !== undefined && { adminExtension }),
     stop: async () => {
       await db?.close();
     },
@@ -78,6 +82,8 @@ export interface ServeOptions {
   readonly stop?: () => Promise<void>;
   /** An ensemble server's view of its ensemble, for the AdminServer and the metrics. */
   readonly quorum?: QuorumView;
+  /** More routes on the AdminServer (the dashboard). */
+  readonly adminExtension?: AdminExtension;
 }
 
 /**
@@ -93,7 +99,6 @@ export async function serveClients(
   const connections = new Set<ServerConnection>();
   const perIp = new Map<string, number>();
   const view = serverView(zooKeeper, resolved, connections, options.quorum, () => listener);
-  const counters = zooKeeper.stats.metrics.counters;
   const hooks = {
     fourLetterWord: (word: string, self: ServerConnection, rest: Buffer) =>
       fourLetterWord(word, { ...view, clientPort: view.clientPort, self, rest }),
@@ -105,24 +110,9 @@ export async function serveClients(
       zooKeeper.disconnected(connection);
     },
   };
+  const admit = admission(zooKeeper, resolved, log, perIp, options.accept);
   const listener = net.createServer((socket) => {
-    if (options.accept !== undefined && !options.accept()) {
-      socket.destroy();
-      return;
-    }
-    counters.connection_request_count++;
-    const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    const count = perIp.get(ip) ?? 0;
-    if (resolved.maxClientCnxns > 0 && count >= resolved.maxClientCnxns) {
-      log.warn(
-        { client: ip, max: resolved.maxClientCnxns },
-        "too many connections from one address; refusing",
-      );
-      counters.connection_rejected++;
-      socket.destroy();
-      return;
-    }
-    perIp.set(ip, count + 1);
+    if (!admit(socket)) return;
     connections.add(new ServerConnection(socket, zooKeeper, hooks, log));
   });
   await new Promise<void>((resolve, reject) => {
@@ -132,7 +122,7 @@ export async function serveClients(
       resolve();
     });
   });
-  const monitoring = await startMonitoring(view, resolved, log).catch(async (error) => {
+  const monitoring = await startMonitoring(view, resolved, log, options).catch(async (error) => {
     await new Promise((resolve) => listener.close(resolve));
     throw error;
   });
@@ -172,6 +162,41 @@ export async function serveClients(
     closeClients(reason: string) {
       for (const connection of [...connections]) connection.close(reason);
     },
+  };
+}
+
+/**
+ * Whether a new client connection may stay (counted in perIp if so): not while the server turns
+ * clients away, nor past maxClientCnxns from one address. A refusal is one log line with the
+ * reason, rate-limited: refused clients retry at once, and the log must stay quiet.
+ */
+function admission(
+  zooKeeper: ZooKeeperServer,
+  resolved: ResolvedServerOptions,
+  log: Logger,
+  perIp: Map<string, number>,
+  accept: (() => boolean) | undefined,
+): (socket: net.Socket) => boolean {
+  const counters = zooKeeper.stats.metrics.counters;
+  const rejected = rateLimited(log, "warn");
+  return (socket) => {
+    const ip = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (accept !== undefined && !accept()) {
+      rejected({ client: ip, reason: "not serving" }, "connection rejected");
+      socket.destroy();
+      return false;
+    }
+    counters.connection_request_count++;
+    const count = perIp.get(ip) ?? 0;
+    if (resolved.maxClientCnxns > 0 && count >= resolved.maxClientCnxns) {
+      const reason = `too many connections from one address (maxClientCnxns=${resolved.maxClientCnxns})`;
+      rejected({ client: ip, reason }, "connection rejected");
+      counters.connection_rejected++;
+      socket.destroy();
+      return false;
+    }
+    perIp.set(ip, count + 1);
+    return true;
   };
 }
 

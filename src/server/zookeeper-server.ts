@@ -52,7 +52,7 @@ import { authenticate, KeeperError } from "./auth.js";
 import type { ResolvedServerOptions } from "./config.js";
 import type { ClientConnection } from "./connection.js";
 import { DataTree } from "./data-tree.js";
-import type { Logger } from "./logger.js";
+import { type Logger, rateLimited } from "./logger.js";
 import {
   ChangeRecords,
   MarshallingFailure,
@@ -135,6 +135,8 @@ export class ZooKeeperServer {
   readonly connections = new Map<bigint, ClientConnection>();
   private records: ChangeRecords;
   private readonly log: Logger;
+  /** Refused sessions: clients retry at once, so these lines are rate-limited. */
+  private readonly rejected: (fields: object, message: string) => void;
   private readonly now: () => number;
   /** The last zxid handed out; ahead of the tree's while txns are in the sink. */
   private zxid = 0n;
@@ -185,6 +187,7 @@ export class ZooKeeperServer {
   ) {
     this.options = options;
     this.log = log;
+    this.rejected = rateLimited(log, "info");
     this.now = now;
     this.tree = tree;
     this.zxid = tree.lastProcessedZxid;
@@ -259,10 +262,13 @@ export class ZooKeeperServer {
     if (this.acceptsSessions !== undefined && !this.acceptsSessions()) {
       // An ensemble server without an established leader (or not yet synced with it) takes no
       // sessions, as ZooKeeper's server is not running then: the client tries another.
+      this.rejected({ client: cnxn.remote, reason: "not serving: no leader" }, "session refused");
       cnxn.close("not serving: no leader");
       return;
     }
     if (this.readOnlyMode && !request.readOnly) {
+      const reason = "read-only server, client not read-only";
+      this.rejected({ client: cnxn.remote, reason }, "session refused");
       cnxn.close("refusing a session: a read-only server takes only read-only clients");
       return;
     }

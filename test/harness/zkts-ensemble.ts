@@ -46,6 +46,8 @@ export interface EnsembleOptions {
   readonly observers?: number;
   /** More zoo.cfg lines by ZooKeeper's names, e.g. { maxSessionTimeout: "30000" }. */
   readonly config?: Readonly<Record<string, string>>;
+  /** Lines for one server only, on top of `config` (e.g. its own admin.serverPort). */
+  readonly memberConfig?: (id: number) => Readonly<Record<string, string>>;
   /** Bound on the first waitServing (default 30 000 ms). */
   readonly readyTimeoutMs?: number;
 }
@@ -107,6 +109,7 @@ export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ense
       // `zkts server` has ZooKeeper's AdminServer default (port 8080): off unless asked for.
       "admin.enableServer": "false",
       ...options.config,
+      ...options.memberConfig?.(m.id),
     };
     const lines = [...Object.entries(settings).map(([k, v]) => `${k}=${v}`), ...serverLines];
     writeFileSync(m.configFile, `${lines.join("\n")}\n`);

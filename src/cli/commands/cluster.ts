@@ -4,8 +4,10 @@
  * and snapshots), client port 2180+i, quorum port 2887+i and election port 3887+i, and its
  * AdminServer on 8079+i (by default; ZooKeeper's 8080 for server 1, and each its own, since
  * they share one machine); with --metrics-port P, Prometheus's /metrics on P-1+i.
- * It prints each server as it serves, then who leads and the connect string; Ctrl-C (or
- * SIGTERM) stops every server and exits 0.
+ * It prints each server as it serves, then who leads, the connect string and the dashboard's
+ * URL (server 1's AdminServer; every zoo.cfg lists every server's as admin.peer.N, so any
+ * server's dashboard shows the whole ensemble); --open opens it in the desktop's browser.
+ * Ctrl-C (or SIGTERM) stops every server and exits 0.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -28,7 +30,8 @@ Runs a local ensemble, one server process each, until Ctrl-C:
                          (default 8080; 0: no AdminServer)
       --metrics-port P   Prometheus /metrics port of server 1; server i gets P+i-1
                          (default: none)
-      --log-level LEVEL  the servers' log level (default warn)`;
+      --log-level LEVEL  the servers' log level (default warn)
+      --open             open the dashboard (server 1's AdminServer at /) in a browser`;
 
 interface Member {
   readonly id: number;
@@ -76,7 +79,7 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
     console.error(`zkts cluster: ${(error as Error).message}`);
     return 2;
   }
-  return run(members, (values["log-level"] as string | undefined) ?? "warn");
+  return run(members, (values["log-level"] as string | undefined) ?? "warn", values.open === true);
 }
 
 function parse(argv: readonly string[]) {
@@ -86,6 +89,7 @@ function parse(argv: readonly string[]) {
     allowPositionals: false,
     options: {
       help: { type: "boolean", short: "h" },
+      open: { type: "boolean" },
       nodes: value,
       observers: value,
       data: value,
@@ -134,6 +138,7 @@ function writeConfigs(o: {
       `clientPortAddress=${o.host}`,
       ...(i >= o.nodes ? ["peerType=observer"] : []),
       ...monitoringConfig(o, i),
+      ...adminPeers(o, total),
       ...lines,
     ];
     writeFileSync(join(dataDir, "zoo.cfg"), `${config.join("\n")}\n`);
@@ -165,8 +170,30 @@ function monitoringConfig(
   return [...admin, ...metrics];
 }
 
+/** Every server's AdminServer, for the dashboard: zkts's admin.peer.N=host:port. */
+function adminPeers(o: { adminPort: number; host: string }, total: number): string[] {
+  if (o.adminPort === 0) return [];
+  return Array.from(
+    { length: total },
+    (_, i) => `admin.peer.${i + 1}=${o.host}:${o.adminPort + i}`,
+  );
+}
+
+/** The desktop's opener for a URL; a failure to open is only a hint, the URL is printed anyway. */
+function openInBrowser(url: string): void {
+  const opener =
+    process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
+  try {
+    const child = spawn(opener, [url], { stdio: "ignore", detached: true });
+    child.on("error", () => console.error(`zkts cluster: could not run ${opener}; open ${url}`));
+    child.unref();
+  } catch {
+    console.error(`zkts cluster: could not run ${opener}; open ${url}`);
+  }
+}
+
 /** Starts every server, reports them and the leader, and waits for Ctrl-C. */
-async function run(members: Member[], logLevel: string): Promise<number> {
+async function run(members: Member[], logLevel: string, open: boolean): Promise<number> {
   const main = process.argv[1] as string;
   let leader: number | undefined;
   const ready = members.map(
@@ -222,6 +249,12 @@ async function run(members: Member[], logLevel: string): Promise<number> {
   }
   const connect = members.map((m) => m.address).join(",");
   console.log(`connect string: ${connect}`);
+  const admin = members[0]?.http.find((url) => url.endsWith("/commands"));
+  if (admin !== undefined) {
+    const dashboard = admin.replace(/\/commands$/, "/");
+    console.log(`dashboard: ${dashboard}`);
+    if (open) openInBrowser(dashboard);
+  }
   return new Promise<number>((resolveExit) => {
     const stop = () => {
       void stopAll(members).then(() => resolveExit(0));

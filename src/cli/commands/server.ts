@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../../protocol/errors.js";
+import type { AdminExtension } from "../../server/admin/http.js";
 import {
   optionsFromConfig,
   PROMETHEUS_METRICS_PROVIDER,
@@ -73,6 +74,8 @@ interface ServerCommand {
   readonly logLevel: Level | undefined;
   /** The zoo.cfg's server.N lines, if it has more than one: this server is in an ensemble. */
   readonly ensemble: EnsembleConfig | undefined;
+  /** zkts's own admin.peer.N=host:port lines: every server's AdminServer, for the dashboard. */
+  readonly adminPeers: ReadonlyMap<number, string>;
 }
 
 /** Grace for handles a closed server might leave behind before we exit regardless. */
@@ -145,7 +148,21 @@ function parse(argv: readonly string[]): ServerCommand | "help" {
     ...optionsFromConfig(props, (key) => origins.get(key) ?? `${file}: ${key}`),
     ...(text !== undefined && { initialConfig: text }),
   };
-  return { options, logLevel, ensemble: ensembleFromConfig(props) };
+  return { options, logLevel, ensemble: ensembleFromConfig(props), adminPeers: adminPeers(props) };
+}
+
+/** admin.peer.N=host:port (zkts's key; ZooKeeper ignores it): where server N's AdminServer is. */
+function adminPeers(props: ReadonlyMap<string, string>): Map<number, string> {
+  const peers = new Map<number, string>();
+  for (const [key, value] of props) {
+    const match = /^(?:zookeeper\.)?admin\.peer\.(\d+)$/.exec(key);
+    if (match === null) continue;
+    if (!/^[^\s:]+:\d+$|^\[[^\]]+\]:\d+$/.test(value)) {
+      throw new UsageError(`${key}: "${value}" is not host:port`);
+    }
+    peers.set(Number(match[1]), value);
+  }
+  return peers;
 }
 
 function parseFlags(argv: readonly string[]) {
@@ -195,15 +212,17 @@ function parseConfig(file: string, text: string): Map<string, string> {
 }
 
 /** Starts the server, prints the listening line, and waits for SIGTERM/SIGINT. */
-async function serve({ options, logLevel, ensemble }: ServerCommand): Promise<number> {
+async function serve({ options, logLevel, ensemble, adminPeers }: ServerCommand): Promise<number> {
   // Imported here so that `zkts help` and argument errors need none of the server.
   const { createLogger, startServer } = await import("../../server/index.js");
+  const { createDashboard } = await import("../../dashboard/index.js");
+  const dashboard = createDashboard({ peers: adminPeers });
   let running: { address: string; close(): Promise<void> };
   try {
     running =
       ensemble === undefined
-        ? await startServer(options, createLogger(logLevel))
-        : await startInEnsemble(options, ensemble, createLogger(logLevel));
+        ? await startServer(options, createLogger(logLevel), dashboard)
+        : await startInEnsemble(options, ensemble, createLogger(logLevel), dashboard);
   } catch (error) {
     return fail((error as Error).message, error instanceof InvalidArgumentError ? 2 : 1);
   }
@@ -231,7 +250,12 @@ async function serve({ options, logLevel, ensemble }: ServerCommand): Promise<nu
 }
 
 /** One server of an ensemble: its id from dataDir/myid, its client port from its line. */
-async function startInEnsemble(options: ServerOptions, ensemble: EnsembleConfig, log: Logger) {
+async function startInEnsemble(
+  options: ServerOptions,
+  ensemble: EnsembleConfig,
+  log: Logger,
+  dashboard: AdminExtension,
+) {
   const { startEnsembleServer } = await import("../../server/quorum/ensemble-server.js");
   if (options.dataDir === undefined) {
     throw new InvalidArgumentError("an ensemble server needs a dataDir (for myid and its data)");
@@ -244,7 +268,13 @@ async function startInEnsemble(options: ServerOptions, ensemble: EnsembleConfig,
     ...(me.clientAddress !== undefined &&
       options.clientPortAddress === undefined && { clientPortAddress: me.clientAddress }),
   });
-  return startEnsembleServer({ ...resolved, dataDir: options.dataDir }, ensemble, me, log);
+  return startEnsembleServer(
+    { ...resolved, dataDir: options.dataDir },
+    ensemble,
+    me,
+    log,
+    dashboard,
+  );
 }
 
 function fail(message: string, code: number): number {

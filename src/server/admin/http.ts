@@ -6,6 +6,9 @@
  * one (a primary name or an alias; arguments as query parameters, set_trace_mask's traceMask)
  * and answers 200 with JSON, errors included (as ZooKeeper 3.8 does); other methods get 405 and
  * other paths 404. Prometheus: GET /metrics.
+ *
+ * An AdminExtension (the dashboard, src/dashboard/) may answer other paths of the AdminServer
+ * first; server/ itself knows nothing of what it serves.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,6 +18,16 @@ import type { Logger } from "../logger.js";
 import { type AdminContext, PRIMARY_NAMES, runCommand } from "./commands.js";
 import { jacksonJson } from "./jackson-json.js";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./prometheus.js";
+
+/**
+ * More routes on the AdminServer's port: answers the request and returns true, or returns
+ * false to leave it to the commands.
+ */
+export type AdminExtension = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: AdminContext,
+) => boolean;
 
 export interface MonitoringEndpoints {
   /** The AdminServer's port, when it runs. */
@@ -32,6 +45,7 @@ export async function startMonitoring(
   ctx: AdminContext,
   resolved: ResolvedServerOptions,
   log: Logger,
+  { adminExtension: extension }: { readonly adminExtension?: AdminExtension | undefined } = {},
 ): Promise<MonitoringEndpoints> {
   const servers: http.Server[] = [];
   const closeAll = () => Promise.all(servers.map(closeServer)).then(() => {});
@@ -39,9 +53,10 @@ export async function startMonitoring(
     let adminPort: number | undefined;
     let metricsPort: number | undefined;
     if (resolved.adminEnableServer) {
-      const server = http.createServer((req, res) =>
-        adminRequest(ctx, resolved.adminCommandUrl, req, res),
-      );
+      const server = http.createServer((req, res) => {
+        if (extension?.(req, res, ctx) === true) return;
+        adminRequest(ctx, resolved.adminCommandUrl, req, res);
+      });
       servers.push(server);
       adminPort = await listen(server, resolved.adminServerAddress, resolved.adminServerPort);
       log.info({ address: resolved.adminServerAddress, port: adminPort }, "admin server started");

@@ -56,6 +56,10 @@ export interface QuorumView {
   leaderId(): number | undefined;
   /** True once the leader is established (a leader) or synced with it (a learner). */
   serving(): boolean;
+  /** The epoch this server is in (its currentEpoch once synced). */
+  epoch?(): bigint;
+  /** A leader's followers that are synced with it (empty on the others). */
+  syncedFollowers?(): number[];
 }
 
 export interface FourLetterContext extends ServerView {

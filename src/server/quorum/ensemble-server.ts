@@ -7,8 +7,10 @@
  *     server.role();          // "LEADING", "FOLLOWING", "OBSERVING" or "LOOKING"
  */
 import type { Snapshot } from "../../zab/messages.js";
+import type { AdminExtension } from "../admin/http.js";
 import type { ResolvedServerOptions } from "../config.js";
 import type { EnsembleConfig, QuorumServer } from "../ensemble-config.js";
+import type { QuorumView } from "../four-letter-words/index.js";
 import { type RunningServer, serveClients } from "../index.js";
 import type { Logger } from "../logger.js";
 import { dataDirs } from "../recovery.js";
@@ -17,6 +19,7 @@ import { EnsembleRole, type ForwardedRequest } from "./ensemble-role.js";
 import { QuorumPeerShell } from "./peer-shell.js";
 import { PeerSnapshots, treeFromSnapshot } from "./peer-snapshots.js";
 import { DurablePeerStorage } from "./peer-storage.js";
+import { QuorumEvents } from "./quorum-events.js";
 
 /** The Zab peer's clock. */
 const ZAB_TICK_MS = 50;
@@ -38,6 +41,8 @@ export async function startEnsembleServer(
   ensemble: EnsembleConfig,
   me: QuorumServer,
   log: Logger,
+  /** More routes on the AdminServer (the dashboard). */
+  adminExtension?: AdminExtension,
 ): Promise<RunningEnsembleServer> {
   let role!: EnsembleRole;
   let snapshots!: PeerSnapshots;
@@ -83,7 +88,10 @@ export async function startEnsembleServer(
       role.roleChanged(state, epoch, false);
     },
     onRequest: (_from, request) => role.handleForwarded(request as ForwardedRequest),
-    onTick: () => role.tick(),
+    onTick: () => {
+      role.tick();
+      events.observe();
+    },
   });
   snapshots = new PeerSnapshots(dirs.snapDir, resolved, log, {
     tree: () => zooKeeper.tree,
@@ -92,16 +100,12 @@ export async function startEnsembleServer(
   });
   role.attach(shell);
   const { peer } = shell;
+  const events = new QuorumEvents(peer, log);
   zooKeeper.stats.metrics.roleChanged(peer.state, Date.now());
   const served = await serveClients(zooKeeper, resolved, log, {
     // What the AdminServer and the metrics show of the ensemble.
-    quorum: {
-      myId: me.id,
-      servers: ensemble.servers,
-      state: () => peer.state,
-      leaderId: () => peer.leader,
-      serving: () => peer.serving,
-    },
+    quorum: quorumView(me, ensemble, peer),
+    ...(adminExtension !== undefined && { adminExtension }),
     stop: async () => {
       role.stopReadOnly();
       await shell.stop();
@@ -118,4 +122,21 @@ export async function startEnsembleServer(
     serving: () => role.serving,
   };
   return running;
+}
+
+/** What the AdminServer, the metrics and the dashboard show of the ensemble. */
+function quorumView(
+  me: QuorumServer,
+  ensemble: EnsembleConfig,
+  peer: QuorumPeerShell<Buffer>["peer"],
+): QuorumView {
+  return {
+    myId: me.id,
+    servers: ensemble.servers,
+    state: () => peer.state,
+    leaderId: () => peer.leader,
+    serving: () => peer.serving,
+    epoch: () => peer.epoch,
+    syncedFollowers: () => peer.syncedFollowers(),
+  };
 }
