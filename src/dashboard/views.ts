@@ -50,7 +50,7 @@ export function childrenView(ctx: AdminContext, path: string, offset: number): J
   const tree = ctx.server.tree;
   const node = tree.getNode(path);
   if (node === undefined) return { path, exists: false, total: 0, offset, children: [] };
-  const names = [...node.children].sort();
+  const names = [...node.children.keys()].sort();
   const page = names.slice(offset, offset + CHILDREN_PAGE).map((name) => {
     const child = tree.getNode(path === "/" ? `/${name}` : `${path}/${name}`);
     return { name, numChildren: child?.children.size ?? 0 };
@@ -128,7 +128,7 @@ export function recipeView(ctx: AdminContext, path: string): Json {
   const tree = ctx.server.tree;
   const node = tree.getNode(path);
   if (node === undefined) return { path, exists: false, kind: null, participants: [] };
-  const children = [...node.children];
+  const children = [...node.children.keys()];
   const locks = sortChildren(children, ["lock-"]);
   const candidates = sortedCandidates(children);
   const kind = candidates.length > locks.length ? "election" : "mutex";
@@ -150,7 +150,7 @@ export function recipeView(ctx: AdminContext, path: string): Json {
 export function demoPaths(ctx: AdminContext): Json {
   const root = ctx.server.tree.getNode("/");
   const paths: string[] = [];
-  for (const name of [...(root?.children ?? [])].sort()) {
+  for (const name of [...(root?.children.keys() ?? [])].sort()) {
     if (name.startsWith("zkts-demo-mutex-")) paths.push(`/${name}/lock`);
     else if (name.startsWith("zkts-demo-election-")) paths.push(`/${name}`);
   }
