@@ -15,8 +15,13 @@
  * PKCS#12 keystore and a JKS truststore made by keytool. Key material is made at test time.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import tls from "node:tls";
+import { promisify } from "node:util";
 import {
   connect,
   NoAuthError,
@@ -40,6 +45,7 @@ import {
   STORE_PASSWORD,
 } from "../harness/tls-certs.js";
 
+const execFileAsync = promisify(execFile);
 const NETTY_CODEC_JAR = "/usr/share/java/netty-codec.jar";
 
 /** A refused connect is retried until this passes; short, since refusals are what we test. */
@@ -283,3 +289,166 @@ describe("Apache ZooKeeper (Netty)", { skip: apacheZooKeeperSkip() }, () => {
   needChecks("Apache ZooKeeper", (certs) => startApacheTls(certs, "need"));
   wantChecks("Apache ZooKeeper", (certs) => startApacheTls(certs, "want"));
 });
+
+/**
+ * The x509 scheme, differentially: the same steps on zkts and on Apache ZooKeeper (Netty,
+ * authProvider.x509), every outcome recorded, the two records required to be equal. Covers the
+ * subject's RFC 2253 form for a subject with every escaped character, multi-valued RDNs and an
+ * attribute Java writes as an OID (whoAmI), which ids an x509 ACL accepts (isValid), "auth"
+ * expanding to the certificate's id, each permission against the certificate it names and
+ * another, and addAuth("x509").
+ */
+async function x509Steps(address: string, certs: Certificates): Promise<string[]> {
+  const record: string[] = [];
+  const { alice, bob, carol } = certs.clients;
+  const clients = await Promise.all(
+    [alice, bob, carol].map((pair) => connect(address, { secure: withCert(certs, pair) })),
+  );
+  const [a, b, c] = clients as [ZooKeeper, ZooKeeper, ZooKeeper];
+  const outcome = async (what: string, op: () => Promise<unknown>) => {
+    try {
+      const value = await op();
+      record.push(`${what}: ok${typeof value === "string" ? ` ${value}` : ""}`);
+    } catch (error) {
+      record.push(`${what}: ${(error as Error).name}`);
+    }
+  };
+  try {
+    const who = async (zk: ZooKeeper) =>
+      (await zk.whoAmI())
+        .map((id) => `${id.authScheme}:${id.user}`)
+        .sort()
+        .join(" ");
+    await outcome("carol whoAmI", () => who(c));
+    const carolSubject = (await c.whoAmI()).find((id) => id.authScheme === "x509")?.user ?? "";
+    const ids = [
+      alice.subject,
+      "cn=alice, ou=eng, o=zkts",
+      "CN=alice;OU=eng;O=zkts",
+      "not a dn",
+      "",
+      "CN=x,NOSUCHATTR=y",
+      "1.2.3.4=#0403616263",
+      'CN="quoted, value"',
+      carolSubject,
+    ];
+    for (const [i, id] of ids.entries()) {
+      const acl = [{ perms: Perms.READ, id: { scheme: "x509", id } }];
+      await outcome(`create with x509:${id}`, () => a.create(`/acl-${i}`, "", { acl }));
+      await outcome(`alice reads /acl-${i}`, () => a.getData(`/acl-${i}`));
+      await outcome(`carol reads /acl-${i}`, () => c.getData(`/acl-${i}`));
+    }
+    const auth = [{ perms: Perms.ALL, id: { scheme: "auth", id: "" } }];
+    await outcome("create with auth", () => a.create("/auth", "", { acl: auth }));
+    await outcome("getACL of auth", async () => JSON.stringify((await a.getACL("/auth")).acl));
+    const matrix = [
+      { perms: Perms.READ | Perms.WRITE | Perms.CREATE, id: { scheme: "x509", id: alice.subject } },
+      { perms: Perms.READ | Perms.ADMIN, id: { scheme: "x509", id: bob.subject } },
+    ];
+    await a.create("/m", "", { acl: matrix });
+    for (const [name, zk] of [
+      ["alice", a],
+      ["bob", b],
+      ["carol", c],
+    ] as const) {
+      await outcome(`${name} getData`, () => zk.getData("/m"));
+      await outcome(`${name} setData`, () => zk.setData("/m", name));
+      await outcome(`${name} create child`, () => zk.create(`/m/${name}`, ""));
+      await outcome(`${name} getChildren`, () => zk.getChildren("/m"));
+      await outcome(`${name} getACL`, () => zk.getACL("/m"));
+      await outcome(`${name} setACL`, () => zk.setACL("/m", matrix));
+      await outcome(`${name} delete`, () => zk.delete(`/m/${name}`));
+    }
+    await outcome("carol addAuth x509", () => c.addAuth("x509", ""));
+    await outcome("carol whoAmI after addAuth", () => who(c));
+  } finally {
+    await Promise.all(clients.map((zk) => zk.close()));
+  }
+  return record;
+}
+
+describe("x509 ACLs: zkts and Apache ZooKeeper agree", { skip: apacheZooKeeperSkip() }, () => {
+  it("records the same outcomes on both", async () => {
+    const certs = await sharedCertificates();
+    const [zkts, apache] = await Promise.all([
+      startZktsTls(certs, "need"),
+      startApacheTls(certs, "need"),
+    ]);
+    try {
+      const expected = await x509Steps(apache.address, certs);
+      const actual = await x509Steps(zkts.address, certs);
+      assert.deepEqual(actual, expected);
+      // And the record says something: the certificate it names reads, another does not.
+      assert.ok(expected.includes("alice reads /acl-0: ok"), expected.join("\n"));
+      assert.ok(expected.includes("carol reads /acl-0: NoAuthError"), expected.join("\n"));
+      assert.ok(expected.includes("carol reads /acl-8: ok"), expected.join("\n"));
+    } finally {
+      await Promise.all([zkts.close(), apache.close()]);
+    }
+  });
+});
+
+/**
+ * Apache ZooKeeper's own Java client (ZooKeeperMain over ClientCnxnSocketNetty, with
+ * zookeeper.client.secure=true and its ssl.* properties: a PKCS#12 keystore and a keytool JKS
+ * truststore) against zkts's TLS port: a real ZooKeeper client's TLS, hostname verification
+ * included, is what the server must satisfy.
+ */
+describe("Apache ZooKeeper's Java client against zkts over TLS", {
+  skip: apacheZooKeeperSkip(),
+}, () => {
+  it("connects with its certificate, writes, reads, and is named x509:<subject>", async () => {
+    const certs = await sharedCertificates();
+    const server = await startZktsTls(certs, "need");
+    const dir = await mkdtemp(join(tmpdir(), "zkts-java-tls-"));
+    try {
+      const found = findInstallation();
+      if ("reason" in found) throw new Error(found.reason);
+      const { java, classpath } = found.installation;
+      const script = join(dir, "script");
+      await writeFile(script, "create /java-tls hello\nget /java-tls\nwhoami\nquit\n");
+      const alice = certs.clients.alice;
+      const { stdout } = await execFileAsync(
+        "sh",
+        [
+          "-c",
+          '"$0" "$@" < "$SCRIPT" 2>&1',
+          java,
+          "-Xmx128m",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-XX:-UsePerfData",
+          "-Dzookeeper.client.secure=true",
+          "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+          `-Dzookeeper.ssl.keyStore.location=${alice.p12File}`,
+          `-Dzookeeper.ssl.keyStore.password=${STORE_PASSWORD}`,
+          "-Dzookeeper.ssl.keyStore.type=PKCS12",
+          `-Dzookeeper.ssl.trustStore.location=${certs.caJksFile}`,
+          `-Dzookeeper.ssl.trustStore.password=${STORE_PASSWORD}`,
+          "-Dzookeeper.ssl.trustStore.type=JKS",
+          "-cp",
+          // ClientCnxnSocketNetty also needs netty-resolver.
+          [...classpath, NETTY_CODEC_JAR, "/usr/share/java/netty-resolver.jar"].join(":"),
+          "org.apache.zookeeper.ZooKeeperMain",
+          // Commands wait for the session (the TLS handshake takes the JVM a moment).
+          "-waitforconnection",
+          "-timeout",
+          "30000",
+          "-server",
+          server.address,
+        ],
+        { env: { ...process.env, SCRIPT: script }, timeout: 60_000 },
+      );
+      assert.match(stdout, /Created \/java-tls/);
+      assert.match(stdout, /^hello$/m);
+      assert.match(stdout, new RegExp(`^x509: ${escapeRegExp(alice.subject)}$`, "m"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await server.close();
+    }
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
