@@ -3,6 +3,7 @@
  * default, and nonsense is refused with InvalidArgumentError before any socket opens.
  */
 
+import type tls from "node:tls";
 import { InvalidArgumentError } from "../protocol/errors.js";
 import { DEFAULT_MAX_BUFFER_BYTES } from "../protocol/opcodes.js";
 import { parseConnectString } from "./connect-string.js";
@@ -10,7 +11,36 @@ import { toData } from "./create.js";
 import { resolveHost, Session, type SessionOptions } from "./session.js";
 import { ZooKeeper } from "./zookeeper.js";
 
+/**
+ * TLS to the servers (ZooKeeper's secureClientPort), as ZooKeeper's client does it with
+ * zookeeper.client.secure=true: the server's certificate must chain to `ca` (default: Node's
+ * root CAs) and name the host of the connect string (an IP SAN for an address, a DNS SAN for a
+ * name) unless `hostnameVerification` is false; `cert` and `key` (PEM) or `pfx` (PKCS#12) are
+ * the client's own certificate, for servers with ssl.clientAuth=need or the x509 ACL scheme.
+ */
+export interface SecureOptions {
+  /** CA certificates (PEM) that the server's certificate must chain to. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** The client certificate chain (PEM). */
+  readonly cert?: string | Buffer | readonly (string | Buffer)[];
+  /** The client's private key (PEM). */
+  readonly key?: string | Buffer;
+  /** Key and certificate as PKCS#12 (what keytool and `openssl pkcs12 -export` make). */
+  readonly pfx?: Buffer;
+  /** The key's or the PKCS#12 file's password. */
+  readonly passphrase?: string;
+  /**
+   * Check that the server's certificate names the host connected to (default true, as
+   * zookeeper.ssl.hostnameVerification). False still checks the chain.
+   */
+  readonly hostnameVerification?: boolean;
+  /** The TLS server name (SNI) and the name checked, when not the connect string's host. */
+  readonly servername?: string;
+}
+
 export interface ConnectOptions {
+  /** Connect over TLS: true for Node's root CAs and no client certificate, or the details. */
+  readonly secure?: boolean | SecureOptions;
   /** Session timeout asked of the server, which bounds it by its min/max (default 30000). */
   readonly sessionTimeoutMs?: number;
   /** Time for one attempt's TCP connect and handshake (default sessionTimeoutMs / hosts). */
@@ -72,6 +102,23 @@ function sessionOptions(options: ConnectOptions, hostCount: number): SessionOpti
     auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toData(a.auth) })),
     resolve: options.resolve ?? resolveHost,
     random: Math.random,
+    tls: tlsOptions(options.secure),
+  };
+}
+
+/** tls.connect's options for `secure`, or undefined for plain TCP. */
+function tlsOptions(secure: ConnectOptions["secure"]): tls.ConnectionOptions | undefined {
+  if (secure === undefined || secure === false) return undefined;
+  if (secure === true) return {};
+  const { ca, cert, key, pfx, passphrase, servername, hostnameVerification = true } = secure;
+  return {
+    ...(ca !== undefined && { ca: ca as tls.ConnectionOptions["ca"] }),
+    ...(cert !== undefined && { cert: cert as tls.ConnectionOptions["cert"] }),
+    ...(key !== undefined && { key }),
+    ...(pfx !== undefined && { pfx }),
+    ...(passphrase !== undefined && { passphrase }),
+    ...(servername !== undefined && { servername }),
+    ...(!hostnameVerification && { checkServerIdentity: () => undefined }),
   };
 }
 

@@ -5,6 +5,7 @@
  * reports the first failure once. It knows nothing of xids, sessions or watches.
  */
 import net from "node:net";
+import tls from "node:tls";
 import { ConnectRequest, ConnectResponse, Reader, Writer } from "../jute/index.js";
 import { FrameDecoder } from "../protocol/frames.js";
 import { type Deferred, deferred } from "../util/deferred.js";
@@ -43,16 +44,22 @@ export class Connection {
     socket.on("close", () => this.fail(new ConnectionError(`${remote}: connection closed`)));
   }
 
-  /** Opens a TCP connection; rejects with ConnectionError on failure or after `timeoutMs`. */
+  /**
+   * Opens a TCP connection, or a TLS one with `secure` (resolved once its handshake is done);
+   * rejects with ConnectionError on failure (a certificate that does not verify included) or
+   * after `timeoutMs`.
+   */
   static open(
     host: string,
     port: number,
     timeoutMs: number,
     maxFrameBytes: number,
+    secure?: tls.ConnectionOptions,
   ): Promise<Connection> {
     const remote = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket =
+        secure === undefined ? net.connect({ host, port }) : tls.connect({ ...secure, host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`${remote}: connect timed out after ${timeoutMs} ms`));
@@ -62,7 +69,7 @@ export class Connection {
         socket.destroy();
         reject(new ConnectionError(`${remote}: ${error.message}`));
       });
-      socket.once("connect", () => {
+      socket.once(secure === undefined ? "connect" : "secureConnect", () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
         resolve(new Connection(socket, maxFrameBytes, remote));

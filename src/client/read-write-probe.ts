@@ -4,10 +4,18 @@
  * its way back to a read-write server, as ZooKeeper's own client does.
  */
 import net from "node:net";
+import tls from "node:tls";
 
-export function probeReadWrite(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export function probeReadWrite(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  secure?: tls.ConnectionOptions,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
+    const socket =
+      secure === undefined ? net.connect({ host, port }) : tls.connect({ ...secure, host, port });
+    const ready = secure === undefined ? "connect" : "secureConnect";
     const chunks: Buffer[] = [];
     const done = (readWrite: boolean) => {
       clearTimeout(timer);
@@ -15,7 +23,7 @@ export function probeReadWrite(host: string, port: number, timeoutMs: number): P
       resolve(readWrite);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on("connect", () => socket.write("isro"));
+    socket.on(ready, () => socket.write("isro"));
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     socket.on("end", () => done(Buffer.concat(chunks).toString("latin1").startsWith("rw")));
     socket.on("error", () => done(false));

@@ -9,7 +9,9 @@
  * watch event is always delivered before the reply of any request the server answered after it.
  */
 import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type tls from "node:tls";
 import {
   AuthPacket,
   type ConnectResponse,
@@ -87,6 +89,8 @@ export interface SessionOptions {
   /** Resolves a host name to addresses, again on every attempt (a moved server is found). */
   readonly resolve: (host: string) => Promise<string[]>;
   readonly random: () => number;
+  /** Connect over TLS with these options (undefined: plain TCP). */
+  readonly tls?: tls.ConnectionOptions | undefined;
 }
 
 export async function resolveHost(host: string): Promise<string[]> {
@@ -226,13 +230,32 @@ export class Session {
     }
   }
 
+  /**
+   * TLS options for one host: the certificate is checked against the host as the connect string
+   * names it (we connect to a resolved address), sent as SNI unless it is an IP address.
+   */
+  private tlsFor(host: string): tls.ConnectionOptions | undefined {
+    const options = this.options.tls;
+    // An address is checked as the address connected to (no SNI for addresses, RFC 6066).
+    if (options === undefined || options.servername !== undefined || isIP(host) !== 0) {
+      return options;
+    }
+    return { ...options, servername: host };
+  }
+
   /** One attempt: resolve, connect, handshake. Returns the connection, or null if we stopped. */
   private async open(host: HostAddress): Promise<Connection | null> {
     const addresses = await this.options.resolve(host.host);
     const address = addresses[Math.floor(this.options.random() * addresses.length)];
     if (address === undefined) throw new ConnectionError(`${host.host}: no address`);
     const { connectTimeoutMs, maxBufferBytes, sessionTimeoutMs, canBeReadOnly } = this.options;
-    const connection = await Connection.open(address, host.port, connectTimeoutMs, maxBufferBytes);
+    const connection = await Connection.open(
+      address,
+      host.port,
+      connectTimeoutMs,
+      maxBufferBytes,
+      this.tlsFor(host.host),
+    );
     let response: ConnectResponse;
     try {
       response = await connection.handshake(
@@ -299,7 +322,9 @@ export class Session {
         if (this.connection !== connection) return;
         const index = (this.hostIndex + i) % this.hosts.length;
         const host = this.hosts[index] as HostAddress;
-        if (!(await probeReadWrite(host.host, host.port, this.options.connectTimeoutMs))) continue;
+        const { connectTimeoutMs } = this.options;
+        const tlsOptions = this.tlsFor(host.host);
+        if (!(await probeReadWrite(host.host, host.port, connectTimeoutMs, tlsOptions))) continue;
         if (this.connection !== connection) return;
         this.hostIndex = index;
         connection.destroy(new ConnectionError(`${host.host}:${host.port} serves writes again`));

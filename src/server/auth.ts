@@ -1,13 +1,15 @@
 /**
  * Who a connection is, and what that lets it do: the auth schemes of ZooKeeper's standalone
- * server (world, auth, digest, ip, super) and its ACL rules (ZooKeeperServer.checkACL,
- * PrepRequestProcessor.fixupACL, the providers' matches and isValid).
+ * server (world, auth, digest, ip, super, and x509 for TLS client certificates) and its ACL
+ * rules (ZooKeeperServer.checkACL, PrepRequestProcessor.fixupACL, the providers' matches and
+ * isValid).
  */
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { ACL, Id } from "../jute/records.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { javaHashOrder } from "./java-hash-order.js";
+import { isValidDistinguishedName } from "./x509-name.js";
 
 /** An error code raised by a check; the processors turn it into the reply's err. */
 export class KeeperError extends Error {
@@ -27,12 +29,15 @@ export function generateDigest(idPassword: string): string {
 /**
  * An addAuth packet: the ids it adds to the connection, or null for AUTHFAILED (an unknown
  * scheme). A digest whose result equals superDigest makes the connection the super user too.
+ * x509 authenticates by the connection's verified client certificate (`certificateIds`, what
+ * the TLS handshake gave), as X509AuthenticationProvider does; without one it fails.
  */
 export function authenticate(
   scheme: string,
   auth: Buffer,
   superDigest: string | undefined,
   clientIp: string,
+  certificateIds: readonly Id[] = [],
 ): Id[] | null {
   if (scheme === "digest") {
     const digest = generateDigest(auth.toString("utf8"));
@@ -42,6 +47,7 @@ export function authenticate(
     return ids;
   }
   if (scheme === "ip") return [{ scheme: "ip", id: clientIp }];
+  if (scheme === "x509") return certificateIds.length > 0 ? [...certificateIds] : null;
   return null;
 }
 
@@ -63,6 +69,8 @@ export function checkACL(acl: readonly ACL[], perm: number, ids: readonly Id[]):
 function matches(scheme: string, id: string, aclExpr: string): boolean {
   if (scheme === "digest") return id === aclExpr;
   if (scheme === "ip") return ipMatches(id, aclExpr);
+  // X509AuthenticationProvider.matches; its superUser gets a "super" id instead.
+  if (scheme === "x509") return id === aclExpr;
   return false;
 }
 
@@ -81,9 +89,11 @@ export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
     const { scheme, id } = entry.id;
     if (scheme === "world" && id === "anyone") fixed.push(entry);
     else if (scheme === "auth") {
-      // "auth" stands for every id whose provider calls itself authenticated: digest here
-      // (ip is not, and super has no provider).
-      const authenticated = javaHashOrder(ids).filter((a) => a.scheme === "digest");
+      // "auth" stands for every id whose provider calls itself authenticated: digest and
+      // x509 (ip is not, and super has no provider).
+      const authenticated = javaHashOrder(ids).filter(
+        (a) => a.scheme === "digest" || a.scheme === "x509",
+      );
       if (authenticated.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
       for (const a of authenticated) fixed.push({ perms: entry.perms, id: a });
     } else if (isValidId(scheme, id)) fixed.push(entry);
@@ -99,6 +109,7 @@ function sameACL(a: ACL, b: ACL): boolean {
 function isValidId(scheme: string, id: string): boolean {
   if (scheme === "digest") return id.split(":").length === 2;
   if (scheme === "ip") return validIpExpression(id);
+  if (scheme === "x509") return isValidDistinguishedName(id);
   return false;
 }
 

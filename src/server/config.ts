@@ -24,12 +24,30 @@
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
 import type { ServerOptions } from "./options.js";
+import { resolveSecureOptions, type SecureClientOptions } from "./tls.js";
+
+/** The TLS settings, which resolve into ResolvedServerOptions.secure. */
+type SecureSettings =
+  | "secureClientPort"
+  | "secureClientPortAddress"
+  | "sslKeyStoreLocation"
+  | "sslKeyStorePassword"
+  | "sslKeyStoreType"
+  | "sslTrustStoreLocation"
+  | "sslTrustStorePassword"
+  | "sslTrustStoreType"
+  | "sslClientAuth"
+  | "x509SuperUser";
 
 /** ServerOptions with every default filled in; superDigest and dataDir stay optional. */
 export interface ResolvedServerOptions
   extends Required<
-    Omit<ServerOptions, "superDigest" | "dataDir" | "dataLogDir" | "initialConfig">
+    Omit<ServerOptions, "superDigest" | "dataDir" | "dataLogDir" | "initialConfig" | SecureSettings>
   > {
+  /** null: no plain port, TLS only. */
+  readonly clientPort: number | null;
+  /** secureClientPort and its ssl.* settings, when it is set. */
+  readonly secure?: SecureClientOptions;
   /**
    * The effective whitelist: "*" or the listed words plus `srvr`, which ZooKeeper always
    * enables (zkServer.sh depends on it).
@@ -247,6 +265,16 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
   ["metricsProvider.httpHost", { field: "metricsProviderHttpHost", parse: nonEmpty }],
   ["metricsProvider.httpPort", { field: "metricsProviderHttpPort", parse: int }],
   ["metricsProvider.exportJvmInfo", { field: "metricsProviderExportJvmInfo", parse: javaBoolean }],
+  ["secureClientPort", { field: "secureClientPort", parse: int }],
+  ["secureClientPortAddress", { field: "secureClientPortAddress", parse: nonEmpty }],
+  ...aliases(["ssl.keyStore.location"], { field: "sslKeyStoreLocation", parse: nonEmpty }),
+  ...aliases(["ssl.keyStore.password"], { field: "sslKeyStorePassword", parse: text }),
+  ...aliases(["ssl.keyStore.type"], { field: "sslKeyStoreType", parse: nonEmpty }),
+  ...aliases(["ssl.trustStore.location"], { field: "sslTrustStoreLocation", parse: nonEmpty }),
+  ...aliases(["ssl.trustStore.password"], { field: "sslTrustStorePassword", parse: text }),
+  ...aliases(["ssl.trustStore.type"], { field: "sslTrustStoreType", parse: nonEmpty }),
+  ...aliases(["ssl.clientAuth"], { field: "sslClientAuth", parse: nonEmpty }),
+  ...aliases(["X509AuthenticationProvider.superUser"], { field: "x509SuperUser", parse: nonEmpty }),
 ]);
 
 /** Each name as written in a zoo.cfg and as the system property `zookeeper.<name>`. */
@@ -274,7 +302,15 @@ export function optionsFromConfig(
     if (value === undefined) delete options[setting.field];
     else options[setting.field] = value;
   }
+  // As ZooKeeper: a zoo.cfg with secureClientPort and no clientPort serves TLS only.
+  if (options.secureClientPort !== undefined && options.clientPort === undefined) {
+    options.clientPort = null;
+  }
   return options as ServerOptions;
+}
+
+function text(value: string): string {
+  return value;
 }
 
 /** ZooKeeper reads -1 as "not set": the default (2 or 20 ticks) applies. */
@@ -348,8 +384,17 @@ function malformed(value: string, where: string, what: string): InvalidArgumentE
 export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptions {
   const tickTime = options.tickTime ?? DEFAULTS.tickTime;
   checkRange("tickTime", tickTime, 1);
+  const secure = resolveSecureOptions(options);
+  const clientPort =
+    options.clientPort === null
+      ? null
+      : checkRange("clientPort", options.clientPort ?? DEFAULTS.clientPort, 0, 65535);
+  if (clientPort === null && secure === undefined) {
+    throw new InvalidArgumentError("clientPort or secureClientPort must be set");
+  }
   const resolved: ResolvedServerOptions = {
-    clientPort: checkRange("clientPort", options.clientPort ?? DEFAULTS.clientPort, 0, 65535),
+    clientPort,
+    ...(secure !== undefined && { secure }),
     clientPortAddress: checkAddress(options.clientPortAddress ?? DEFAULTS.clientPortAddress),
     tickTime,
     minSessionTimeout: checkRange(

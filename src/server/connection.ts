@@ -11,6 +11,8 @@ export interface ClientConnection extends Watcher {
   sessionId: bigint;
   /** The ids the connection authenticated as: ip:<address> first, then addAuth's. */
   readonly authIds: Id[];
+  /** The ids a verified TLS client certificate gave (x509, and super for its superUser). */
+  readonly certificateIds?: readonly Id[];
   readonly clientIp: string;
   /** "host:port" of the client, for logs and four-letter words. */
   readonly remote: string;

@@ -6,6 +6,9 @@
  *     await server.close();
  */
 import net from "node:net";
+import tls from "node:tls";
+import type { Id } from "../jute/records.js";
+import { InvalidArgumentError } from "../protocol/errors.js";
 import type { AdminContext } from "./admin/commands.js";
 import { type AdminExtension, startMonitoring } from "./admin/http.js";
 import { scheduleAutopurge } from "./autopurge.js";
@@ -15,6 +18,7 @@ import { fourLetterWord, type QuorumView } from "./four-letter-words/index.js";
 import { createLogger, type Logger, rateLimited } from "./logger.js";
 import { ServerConnection } from "./net/server-connection.js";
 import type { ServerOptions } from "./options.js";
+import { certificateIds, type SecureClientOptions, secureContextOptions } from "./tls.js";
 import { ZooKeeperServer } from "./zookeeper-server.js";
 
 export type { AdminExtension } from "./admin/http.js";
@@ -22,10 +26,14 @@ export { createLogger, type Level, type Logger } from "./logger.js";
 export type { ServerOptions } from "./options.js";
 
 export interface RunningServer {
+  /** The plain client port's host and port; the secure port's when there is no plain one. */
   readonly host: string;
   readonly port: number;
   /** host:port, for a connect string. */
   readonly address: string;
+  /** secureClientPort's port and host:port (TLS), when it is set. */
+  readonly securePort: number | undefined;
+  readonly secureAddress: string | undefined;
   /** The core, for tools and tests. */
   readonly zooKeeper: ZooKeeperServer;
   /** The txn log and snapshots, when the server has a dataDir. */
@@ -111,19 +119,14 @@ export async function serveClients(
     },
   };
   const admit = admission(zooKeeper, resolved, log, perIp, options.accept);
-  const listener = net.createServer((socket) => {
+  const accept = (socket: net.Socket, ids: readonly Id[] = []) => {
     if (!admit(socket)) return;
-    connections.add(new ServerConnection(socket, zooKeeper, hooks, log));
-  });
-  await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
-    listener.listen({ host: resolved.clientPortAddress, port: resolved.clientPort }, () => {
-      listener.off("error", reject);
-      resolve();
-    });
-  });
+    connections.add(new ServerConnection(socket, zooKeeper, hooks, log, ids));
+  };
+  const { plain, secure } = await openListeners(resolved, accept, log);
+  const listener = (plain ?? secure) as net.Server;
   const monitoring = await startMonitoring(view, resolved, log, options).catch(async (error) => {
-    await new Promise((resolve) => listener.close(resolve));
+    await Promise.all([closeListener(plain), closeListener(secure)]);
     throw error;
   });
   const ticker = setInterval(() => zooKeeper.expireSessions(), resolved.tickTime);
@@ -138,13 +141,14 @@ export async function serveClients(
   const stopAutopurge = scheduleAutopurge(resolved, log);
   const address = listener.address() as net.AddressInfo;
   const host = address.address;
+  const secureInfo = secure?.address() as net.AddressInfo | undefined;
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(ticker);
       clearInterval(containers);
       stopAutopurge();
-      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+      const stopped = Promise.all([closeListener(plain), closeListener(secure)]);
       for (const connection of [...connections]) connection.close("server shutting down");
       await Promise.all([stopped, monitoring.close()]);
       await options.stop?.();
@@ -154,7 +158,9 @@ export async function serveClients(
   return {
     host,
     port: address.port,
-    address: host.includes(":") ? `[${host}]:${address.port}` : `${host}:${address.port}`,
+    address: hostPort(host, address.port),
+    securePort: secureInfo?.port,
+    secureAddress: secureInfo && hostPort(secureInfo.address, secureInfo.port),
     adminPort: monitoring.adminPort,
     metricsPort: monitoring.metricsPort,
     zooKeeper,
@@ -200,6 +206,83 @@ function admission(
   };
 }
 
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function listen<T extends net.Server>(server: T, host: string, port: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+/** The plain listener on clientPort (unless it is off) and the TLS one on secureClientPort. */
+async function openListeners(
+  resolved: ResolvedServerOptions,
+  accept: (socket: net.Socket, ids?: readonly Id[]) => void,
+  log: Logger,
+): Promise<{ plain: net.Server | undefined; secure: tls.Server | undefined }> {
+  const plain =
+    resolved.clientPort === null
+      ? undefined
+      : await listen(net.createServer(accept), resolved.clientPortAddress, resolved.clientPort);
+  try {
+    const secure =
+      resolved.secure === undefined ? undefined : await listenSecure(resolved.secure, accept, log);
+    return { plain, secure };
+  } catch (error) {
+    await closeListener(plain);
+    throw error;
+  }
+}
+
+function closeListener(server: net.Server | undefined): Promise<void> {
+  if (server === undefined || !server.listening) return Promise.resolve();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * The TLS listener on secureClientPort. A connection counts once its handshake is done (as
+ * Netty's CertificateVerifier adds it): with ssl.clientAuth=need the handshake itself refuses a
+ * client without a trusted certificate; with want, a certificate given must verify.
+ */
+function listenSecure(
+  secure: SecureClientOptions,
+  accept: (socket: net.Socket, ids: readonly Id[]) => void,
+  log: Logger,
+): Promise<tls.Server> {
+  let contextOptions: tls.TlsOptions;
+  try {
+    contextOptions = secureContextOptions(secure);
+    tls.createSecureContext(contextOptions);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError(
+      `ssl.keyStore.location ${secure.keyStore.location}: ${(error as Error).message}`,
+    );
+  }
+  const server = tls.createServer(contextOptions, (socket) => {
+    const ids = certificateIds(socket, secure);
+    if (ids === null) {
+      log.warn(
+        { client: socket.remoteAddress, reason: socket.authorizationError },
+        "client certificate does not verify; closing the connection",
+      );
+      socket.destroy();
+      return;
+    }
+    accept(socket, ids);
+  });
+  server.on("tlsClientError", (error, socket) => {
+    log.info({ client: socket.remoteAddress, reason: error.message }, "TLS handshake failed");
+  });
+  return listen(server, secure.address, secure.port);
+}
+
 /** What the four-letter words, the AdminServer and the metrics read of a server. */
 function serverView(
   server: ZooKeeperServer,
@@ -212,6 +295,8 @@ function serverView(
     server,
     version: ZKTS_VERSION,
     get clientPort() {
+      // ZooKeeper says -1 when there is no plain port.
+      if (resolved.clientPort === null) return -1;
       return (listener().address() as net.AddressInfo | null)?.port ?? resolved.clientPort;
     },
     connections,

@@ -4,8 +4,11 @@
  * defaults and refuses nonsense with InvalidArgumentError.
  */
 export interface ServerOptions {
-  /** clientPort: default 2181; 0 picks a free port (read it back from RunningServer.port). */
-  readonly clientPort?: number;
+  /**
+   * clientPort: default 2181; 0 picks a free port (read it back from RunningServer.port); null
+   * for no plain port (serve TLS on secureClientPort only, as a zoo.cfg without clientPort does).
+   */
+  readonly clientPort?: number | null;
   /** clientPortAddress: default "0.0.0.0" (every interface), as ZooKeeper. */
   readonly clientPortAddress?: string;
   /**
@@ -86,6 +89,42 @@ export interface ServerOptions {
   readonly metricsProviderHttpPort?: number;
   /** metricsProvider.exportJvmInfo: also export the process_* figures; default true. */
   readonly metricsProviderExportJvmInfo?: boolean;
+  /**
+   * secureClientPort: serve TLS here too (0 picks a free port; RunningServer.securePort). Needs
+   * ssl.keyStore.location. Four-letter words work on it as on the plain port.
+   */
+  readonly secureClientPort?: number;
+  /** secureClientPortAddress: default "0.0.0.0". */
+  readonly secureClientPortAddress?: string;
+  /**
+   * ssl.keyStore.location: the server's key and certificate chain, PEM (key and certificates in
+   * one file, as ZooKeeper's PEM keystore) or PKCS#12. Java KeyStores (JKS) cannot be read by
+   * Node: convert them (README, "TLS").
+   */
+  readonly sslKeyStoreLocation?: string;
+  /** ssl.keyStore.password: the PKCS#12 password, or an encrypted PEM key's passphrase. */
+  readonly sslKeyStorePassword?: string;
+  /** ssl.keyStore.type: PEM, PKCS12 (JKS is refused); default from the file's extension. */
+  readonly sslKeyStoreType?: string;
+  /**
+   * ssl.trustStore.location: the CA certificates client certificates must chain to, PEM. Without
+   * it, Node's bundled root CAs (as ZooKeeper falls back to the JDK's).
+   */
+  readonly sslTrustStoreLocation?: string;
+  /** ssl.trustStore.password: unused for PEM (accepted for ZooKeeper's zoo.cfg). */
+  readonly sslTrustStorePassword?: string;
+  /** ssl.trustStore.type: PEM (PKCS12 and JKS are refused); default from the extension. */
+  readonly sslTrustStoreType?: string;
+  /**
+   * ssl.clientAuth: "need" (the default, as ZooKeeper's: a client without a trusted certificate
+   * is refused), "want" (a certificate is asked for, and checked if given), or "none".
+   */
+  readonly sslClientAuth?: string;
+  /**
+   * zookeeper.X509AuthenticationProvider.superUser: a certificate subject (RFC 2253) that is
+   * the super user.
+   */
+  readonly x509SuperUser?: string;
   /** The zoo.cfg text the server started from, for the initial_configuration command. */
   readonly initialConfig?: string;
 }

@@ -669,7 +669,13 @@ export class ZooKeeperServer {
 
   private addAuth(cnxn: ClientConnection, r: Reader): void {
     const packet = AuthPacket.read(r);
-    const ids = authenticate(packet.scheme, packet.auth, this.options.superDigest, cnxn.clientIp);
+    const ids = authenticate(
+      packet.scheme,
+      packet.auth,
+      this.options.superDigest,
+      cnxn.clientIp,
+      cnxn.certificateIds,
+    );
     if (ids === null) {
       this.log.warn(
         { scheme: packet.scheme, client: cnxn.remote },

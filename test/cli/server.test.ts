@@ -132,6 +132,13 @@ describe("zkts server: arguments", () => {
     refusedWithOneLine(zkts("server", "--set", "tickTime"), /--set wants KEY=VALUE/);
     refusedWithOneLine(zkts("server", "-D", "maxClientCnxns=lots"), /--set maxClientCnxns: "lots"/);
   });
+
+  it("refuses a Java KeyStore for TLS, saying how to convert it", () => {
+    refusedWithOneLine(
+      zkts("server", "--secure-port", "0", "-D", "ssl.keyStore.location=/nowhere/server.jks"),
+      /ssl\.keyStore\.location \/nowhere\/server\.jks: a Java KeyStore .*keytool -importkeystore/,
+    );
+  });
 });
 
 describe("zkts server: serving", () => {

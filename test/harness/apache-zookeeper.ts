@@ -45,6 +45,8 @@ export interface ZooKeeperOptions {
   extraConfig?: Readonly<Record<string, string>>;
   /** `-Dkey=value` JVM flags, e.g. `zookeeper.DigestAuthenticationProvider.superDigest`. */
   systemProperties?: Readonly<Record<string, string>>;
+  /** More jars after ZooKeeper's own (e.g. netty-codec.jar, which its Netty TLS needs). */
+  classpath?: readonly string[];
   /** More JVM flags, after the harness's own, so they win (e.g. `-XX:TieredStopAtLevel=4`). */
   jvmFlags?: readonly string[];
   /** Leave the temporary dataDir (and its logs) behind on stop(). */

@@ -230,7 +230,7 @@ export async function createServer(
     ...(options.jvmFlags ?? []),
     "-cp",
     // The conf dir comes first so log4j finds our log4j.properties.
-    [confDir, ...installation.classpath].join(":"),
+    [confDir, ...installation.classpath, ...(options.classpath ?? [])].join(":"),
     MAIN_CLASS,
     join(confDir, "zoo.cfg"),
   ];

@@ -1,6 +1,7 @@
 /**
  * `zkts server`: a standalone server, configured like ZooKeeper (a zoo.cfg, by its own names)
- * with flags on top. Prints one line, `zkts server listening on <host>:<port>`, once it serves;
+ * with flags on top. Prints `zkts server listening on <host>:<port>` once it serves (and a
+ * `listening securely` line for secureClientPort);
  * SIGTERM or SIGINT closes it and exits 0. Bad arguments, an unreadable config or bad values:
  * one line on stderr and exit 2. A server that cannot start (say, the port is taken): one line,
  * exit 1.
@@ -27,6 +28,8 @@ zoo.cfg (ZooKeeper's names and defaults), then from these flags, which override 
   -c, --config FILE               a ZooKeeper zoo.cfg
   -p, --port N                    clientPort (default 2181; 0 picks a free port)
       --host ADDR                 clientPortAddress (default 0.0.0.0)
+      --secure-port N             secureClientPort: TLS (with -D ssl.keyStore.location=...,
+                                  ssl.trustStore.location, ssl.clientAuth; README "TLS")
       --tick-time MS              tickTime (default 3000)
       --min-session-timeout MS    minSessionTimeout (default 2 ticks)
       --max-session-timeout MS    maxSessionTimeout (default 20 ticks)
@@ -46,12 +49,14 @@ zoo.cfg (ZooKeeper's names and defaults), then from these flags, which override 
                                   e.g. -D forceSync=no -D snapCount=10000
       --log-level LEVEL           debug, info (default), warn, error or silent; JSON on stderr
 
-Once it serves it prints "zkts server listening on <host>:<port>" and nothing else.`;
+Once it serves it prints "zkts server listening on <host>:<port>" (the plain port) and, with
+secureClientPort, "zkts server listening securely on <host>:<port>", and nothing else.`;
 
 /** The flags that stand for one zoo.cfg key each, in the order they are applied. */
 const FLAG_KEYS = [
   ["port", "clientPort"],
   ["host", "clientPortAddress"],
+  ["secure-port", "secureClientPort"],
   ["tick-time", "tickTime"],
   ["min-session-timeout", "minSessionTimeout"],
   ["max-session-timeout", "maxSessionTimeout"],
@@ -175,6 +180,7 @@ function parseFlags(argv: readonly string[]) {
       config: { type: "string", short: "c" },
       port: { type: "string", short: "p" },
       host: value,
+      "secure-port": value,
       "tick-time": value,
       "min-session-timeout": value,
       "max-session-timeout": value,
@@ -217,7 +223,7 @@ async function serve({ options, logLevel, ensemble, adminPeers }: ServerCommand)
   const { createLogger, startServer } = await import("../../server/index.js");
   const { createDashboard } = await import("../../dashboard/index.js");
   const dashboard = createDashboard({ peers: adminPeers });
-  let running: { address: string; close(): Promise<void> };
+  let running: { address: string; secureAddress: string | undefined; close(): Promise<void> };
   try {
     running =
       ensemble === undefined
@@ -242,11 +248,19 @@ async function serve({ options, logLevel, ensemble, adminPeers }: ServerCommand)
     // Listening before the line goes out: whoever reads it may signal at once.
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    process.stdout.write(`zkts server listening on ${running.address}\n`);
+    process.stdout.write(listeningLines(running.address, running.secureAddress));
   });
   // Exit even if a closed server left a handle open; unref'd, so it never delays a clean exit.
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   return code;
+}
+
+/** The plain port's line (unless it is off: then address is the TLS port's), the TLS port's. */
+function listeningLines(address: string, secureAddress: string | undefined): string {
+  const plain = address === secureAddress ? "" : `zkts server listening on ${address}\n`;
+  const secure =
+    secureAddress === undefined ? "" : `zkts server listening securely on ${secureAddress}\n`;
+  return plain + secure;
 }
 
 /** One server of an ensemble: its id from dataDir/myid, its client port from its line. */

@@ -40,6 +40,7 @@ export interface ConnectionHooks {
 export class ServerConnection implements ClientConnection {
   sessionId = 0n;
   readonly authIds: Id[];
+  readonly certificateIds: readonly Id[];
   readonly clientIp: string;
   readonly remote: string;
   readonly stats: ConnectionStats;
@@ -62,14 +63,25 @@ export class ServerConnection implements ClientConnection {
   private readonly unread: Buffer[] = [];
   private next = 0;
 
-  constructor(socket: net.Socket, server: ZooKeeperServer, hooks: ConnectionHooks, log: Logger) {
+  /**
+   * `socket` is a TCP socket or a TLS one (after its handshake); `certificateIds` are the ids its
+   * verified client certificate gave.
+   */
+  constructor(
+    socket: net.Socket,
+    server: ZooKeeperServer,
+    hooks: ConnectionHooks,
+    log: Logger,
+    certificateIds: readonly Id[] = [],
+  ) {
     this.socket = socket;
     this.server = server;
     this.hooks = hooks;
     this.log = log;
     this.clientIp = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
     this.remote = `${this.clientIp}:${socket.remotePort}`;
-    this.authIds = [{ scheme: "ip", id: this.clientIp }];
+    this.certificateIds = certificateIds;
+    this.authIds = [{ scheme: "ip", id: this.clientIp }, ...certificateIds];
     this.stats = newConnectionStats(Date.now());
     this.decoder = new FrameDecoder(server.options.juteMaxBuffer);
     socket.setNoDelay(true);
