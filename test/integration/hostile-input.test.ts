@@ -11,9 +11,17 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { connect, type ZooKeeper } from "../../src/index.js";
-import { ConnectRequest, ExistsRequest, GetDataRequest, Writer } from "../../src/internal.js";
+import { ExistsRequest } from "../../src/internal.js";
 import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
 import { within } from "../harness/client-helpers.js";
+import {
+  connectFrame,
+  getDataFrame,
+  lengthPrefix,
+  procStatusKiB,
+  RawSession,
+  requestFrame as request,
+} from "../harness/raw-session.js";
 import { startZkts } from "../harness/zkts-server.js";
 
 const WAIT_MS = 20_000;
@@ -23,7 +31,7 @@ describe("zkts server process: hostile clients cost only their own connections",
   let observer: ZooKeeper;
 
   before(async () => {
-    server = await startZkts({ config: { maxClientCnxns: "0" } });
+    server = await startZkts({ config: { maxClientCnxns: "0", "4lw.commands.whitelist": "*" } });
     observer = await connect(server.connectString);
   });
 
@@ -49,7 +57,7 @@ describe("zkts server process: hostile clients cost only their own connections",
   // connection's error handling: a malformed one threw there and killed the process.
   it("closes a connection whose frame behind the handshake is malformed, and lives on", async () => {
     const before = logged(/malformed packet/).length;
-    const short = frame(Buffer.from([1, 2, 3]));
+    const short = Buffer.from([0, 0, 0, 3, 1, 2, 3]);
     const reply = await exchange(server.port, Buffer.concat([connectFrame(), short]));
     assert.ok(reply.length > 0, "the handshake was answered");
     await stillServing();
@@ -58,7 +66,7 @@ describe("zkts server process: hostile clients cost only their own connections",
 
   it("answers frames pipelined behind the handshake in order, an unreadable one with MARSHALLINGERROR", async () => {
     const good = request(1, 3, (w) => ExistsRequest.write(w, { path: "/", watch: false }));
-    const bad = frame(Buffer.from([0, 0, 0, 2, 0, 0, 0, 5, 0xff])); // setData cut short
+    const bad = Buffer.from([0, 0, 0, 9, 0, 0, 0, 2, 0, 0, 0, 5, 0xff]); // setData cut short
     const close = request(3, -11, () => {});
     const reply = await exchange(server.port, Buffer.concat([connectFrame(), good, bad, close]));
     // The exists is answered, the unreadable setData gets ZooKeeper's MARSHALLINGERROR, and
@@ -70,41 +78,150 @@ describe("zkts server process: hostile clients cost only their own connections",
     ]);
     await stillServing();
   });
-});
 
-export function connectFrame(timeOut = 30_000): Buffer {
-  const w = new Writer();
-  const at = w.reserveInt();
-  ConnectRequest.write(w, {
-    protocolVersion: 0,
-    lastZxidSeen: 0n,
-    timeOut,
-    sessionId: 0n,
-    passwd: Buffer.alloc(16),
-    readOnly: false,
+  /** The server's resident memory, MiB. */
+  function rssMiB(): number {
+    return procStatusKiB(server.pid, "VmRSS") / 1024;
+  }
+
+  /** Bounded wait until `cons` lists at most `n` connections (the asking one included). */
+  async function connectionsDropTo(n: number): Promise<number> {
+    let count = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 200 && count > n; i++) {
+      count = (await server.fourLetterWord("cons"))
+        .split("\n")
+        .filter((l) => l.startsWith(" /")).length;
+    }
+    return count;
+  }
+
+  it("survives a storm of 2,000 connects and drops, and forgets every one of them", async () => {
+    const baseline = rssMiB();
+    const kinds = [
+      // connect and drop at once; handshake then drop; handshake, answer, reset; half a handshake.
+      async (socket: net.Socket) => socket.destroy(),
+      async (socket: net.Socket) => {
+        socket.write(connectFrame());
+        socket.destroy();
+      },
+      async (socket: net.Socket) => {
+        socket.write(connectFrame());
+        await new Promise((resolve) => socket.once("data", resolve).once("close", resolve));
+        socket.resetAndDestroy();
+      },
+      async (socket: net.Socket) => {
+        socket.end(connectFrame().subarray(0, 20));
+      },
+    ];
+    const storm = async (i: number) => {
+      const socket = net.connect({ host: "127.0.0.1", port: server.port });
+      socket.on("error", () => {});
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      await new Promise((resolve) => socket.once("connect", resolve).once("close", resolve));
+      await kinds[i % kinds.length]?.(socket);
+      await closed;
+    };
+    for (let wave = 0; wave < 20; wave++) {
+      await within(
+        Promise.all(Array.from({ length: 100 }, (_, i) => storm(wave * 100 + i))),
+        WAIT_MS,
+        `wave ${wave} of the storm`,
+      );
+    }
+    await stillServing();
+    // The observer and the `cons` asking: every stormy connection is gone from the server.
+    assert.equal(await connectionsDropTo(2), 2);
+    assert.ok(rssMiB() < baseline + 128, `RSS grew from ${baseline} to ${rssMiB()} MiB`);
   });
-  w.patchInt(at, w.length - 4);
-  return w.take();
-}
 
-export function frame(payload: Buffer): Buffer {
-  const prefix = Buffer.alloc(4);
-  prefix.writeInt32BE(payload.length);
-  return Buffer.concat([prefix, payload]);
-}
+  it("stops reading a client that never reads its replies; memory stays bounded", async () => {
+    await observer.create("/big", Buffer.alloc(512 * 1024, 7));
+    const baseline = rssMiB();
+    const hog = await RawSession.open(server.port);
+    hog.socket.pause(); // never reads
+    // 2,000 getData of 512 KiB: a GiB of replies it will not take.
+    const requests = 2000;
+    const batch: Buffer[] = [];
+    for (let xid = 1; xid <= requests; xid++) batch.push(getDataFrame(xid, "/big"));
+    hog.send(Buffer.concat(batch));
+    // Each round trip of the observer lets the server read (and stop reading) the hog further.
+    for (let i = 0; i < 20; i++) await stillServing();
+    const line = (await server.fourLetterWord("cons"))
+      .split("\n")
+      .find((l) => l.includes(`:${hog.socket.localPort}[`));
+    const received = Number(/recved=(\d+)/.exec(line ?? "")?.[1]);
+    assert.ok(received < requests, `the server read ${received} of the hog's ${requests} requests`);
+    assert.ok(rssMiB() < baseline + 256, `RSS grew from ${baseline} to ${rssMiB()} MiB`);
+    hog.destroy();
+    await hog.closed;
+    await stillServing();
+    await observer.delete("/big");
+  });
 
-export function request(xid: number, opcode: number, body: (w: Writer) => void): Buffer {
-  const w = new Writer();
-  const at = w.reserveInt();
-  w.writeInt(xid).writeInt(opcode);
-  body(w);
-  w.patchInt(at, w.length - 4);
-  return w.take();
-}
+  it("closes a connection that sends a 1 GiB length prefix and streams on, without allocating it", async () => {
+    const baseline = rssMiB();
+    const before = logged(/malformed packet/).length;
+    const liar = await RawSession.open(server.port);
+    liar.send(lengthPrefix(0x40000000));
+    // It keeps sending as if the GiB were coming, until the server hangs up.
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 64 && !liar.socket.destroyed && liar.socket.writable; i++) {
+      if (!liar.socket.write(chunk)) {
+        await Promise.race([new Promise((r) => liar.socket.once("drain", r)), liar.closed]);
+      }
+    }
+    await within(liar.closed, WAIT_MS, "the server closing the liar's connection");
+    await stillServing();
+    assert.equal(logged(/malformed packet/).length, before + 1);
+    assert.ok(rssMiB() < baseline + 128, `RSS grew from ${baseline} to ${rssMiB()} MiB`);
+  });
 
-export function getDataFrame(xid: number, path: string, watch = false): Buffer {
-  return request(xid, 4, (w) => GetDataRequest.write(w, { path, watch }));
-}
+  it("delivers a watch storm (1,000 connections watching one node, one change) and serves on", async () => {
+    await observer.create("/storm", "");
+    const sessions: RawSession[] = [];
+    try {
+      for (let wave = 0; wave < 10; wave++) {
+        const opened = await Promise.all(
+          Array.from({ length: 100 }, () => RawSession.open(server.port)),
+        );
+        sessions.push(...opened);
+      }
+      // A data watch and a child watch on /storm from each.
+      await Promise.all(
+        sessions.map((s) =>
+          Promise.all([
+            s.call(getDataFrame(1, "/storm", true)),
+            s.call(getDataFrame(2, "/storm", true, true)),
+          ]),
+        ),
+      );
+      // wchs counts the data watches only, as ZooKeeper's does (DataTree.getWatchesSummary).
+      const wchs = await server.fourLetterWord("wchs");
+      assert.match(wchs, /^1000 connections watching 1 paths\nTotal watches:1000\b/);
+      const allFired = Promise.all(
+        sessions.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.onNotification = () => {
+                if (s.notifications === 1) resolve();
+              };
+            }),
+        ),
+      );
+      // Deleting /storm fires both watches of every session, which get one NodeDeleted each
+      // (ZooKeeper's DataTree leaves out of the child watches those the data watches told).
+      await observer.delete("/storm");
+      await stillServing();
+      await within(allFired, WAIT_MS, "every session's notification");
+      assert.deepEqual(new Set(sessions.map((s) => s.notifications)), new Set([1]));
+      assert.match(await server.fourLetterWord("wchs"), /Total watches:0\b/);
+    } finally {
+      for (const s of sessions) s.destroy();
+    }
+    await stillServing();
+    assert.equal(await connectionsDropTo(2), 2);
+  });
+});
 
 /** [xid, err] of each reply frame after the ConnectResponse. */
 function replies(bytes: Buffer): [number, number][] {
