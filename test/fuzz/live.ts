@@ -120,6 +120,24 @@ export class LiveTarget {
     if (bad.length > 0) throw new Finding(`server log: ${bad.join("\n")}`);
   }
 
+  /** What the server holds now, from mntr: where its memory went. */
+  async holdings(): Promise<string> {
+    const mntr = await this.server.fourLetterWord("mntr");
+    const keys = [
+      "zk_znode_count",
+      "zk_approximate_data_size",
+      "zk_watch_count",
+      "zk_ephemerals_count",
+      "zk_num_alive_connections",
+      "zk_global_sessions",
+    ];
+    return mntr
+      .split("\n")
+      .filter((line) => keys.includes(line.split("\t")[0] ?? ""))
+      .map((line) => line.replace("\t", " "))
+      .join(", ");
+  }
+
   peakKiB(): number {
     try {
       return status(this.server.pid, "VmHWM");

@@ -151,6 +151,7 @@ async function main(): Promise<void> {
         () => live.describe(),
       );
       if (ok) await live.check();
+      console.log(`fuzz live: the server holds ${await live.holdings()}`);
     } finally {
       await live.stop();
     }
