@@ -856,6 +856,10 @@ export class ZooKeeperServer {
       if (next === undefined) break;
       i++;
       next();
+      // That one closed the connection (an unknown opcode, closeSession, a bad packet): what
+      // waited behind it must not run, or a read would leave a watch for a connection that is
+      // gone, never to be removed.
+      if (this.queues.get(cnxn) !== queue) return;
     }
     if (i === queue.length) this.queues.delete(cnxn);
     else queue.splice(0, i);

@@ -272,6 +272,8 @@ export class CoreTarget {
       ["sessions with a connection", server.connections.size],
       ["reply queues", internals.queues.size],
       ["early frame queues", internals.early.size],
+      ["data watches", server.tree.dataWatches.size],
+      ["child watches", server.tree.childWatches.size],
     ].filter(([, n]) => n !== 0);
     if (left.length > 0) {
       throw new Finding(
