@@ -45,6 +45,7 @@ describe("fuzz slice: hostile connections", () => {
         { numRuns: 300, endOnFailure: true },
       );
       await live.check();
+      await live.checkNothingLeft();
       assert.ok(live.figures.checks >= 12, `checked ${live.figures.checks} times`);
       assert.ok(live.figures.answered > 20, `answered ${live.figures.answered}`);
     });

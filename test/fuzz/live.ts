@@ -120,6 +120,24 @@ export class LiveTarget {
     if (bad.length > 0) throw new Finding(`server log: ${bad.join("\n")}`);
   }
 
+  /**
+   * Once the fuzz connections are gone (bounded wait for `cons` to list only the well-behaved
+   * client and the asking connection), no watch may be left: a watch of a closed connection is
+   * never removed, and holds that connection's memory for the life of the server.
+   */
+  async checkNothingLeft(): Promise<void> {
+    let connections = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 500 && connections > 2; i++) {
+      const cons = await this.server.fourLetterWord("cons");
+      connections = cons.split("\n").filter((line) => line.startsWith(" /")).length;
+    }
+    if (connections > 2) throw new Finding(`${connections - 2} fuzz connections still open`);
+    const wchs = await this.server.fourLetterWord("wchs");
+    if (!wchs.startsWith("0 connections watching")) {
+      throw new Finding(`watches left behind by closed connections: ${wchs.trim()}`);
+    }
+  }
+
   /** What the server holds now, from mntr: where its memory went. */
   async holdings(): Promise<string> {
     const mntr = await this.server.fourLetterWord("mntr");

@@ -150,7 +150,10 @@ async function main(): Promise<void> {
         () => live.figures.inputs,
         () => live.describe(),
       );
-      if (ok) await live.check();
+      if (ok) {
+        await live.check();
+        await live.checkNothingLeft();
+      }
       console.log(`fuzz live: the server holds ${await live.holdings()}`);
     } finally {
       await live.stop();
