@@ -28,6 +28,7 @@ import {
   lengthPrefix,
   procStatusKiB,
   RawSession,
+  requestFrame,
 } from "../test/harness/raw-session.js";
 import { fmtMs, loadAverage, quantile, ratio, table } from "./report.js";
 import { type ServerProcess, startZktsProcess } from "./zkts-process.js";
@@ -198,7 +199,7 @@ async function openWatchers(port: number, knobs: Knobs): Promise<RawSession[]> {
   for (let i = 0; i < knobs.watchers; i += knobs.concurrency) {
     const n = Math.min(knobs.concurrency, knobs.watchers - i);
     const opened = await Promise.all(Array.from({ length: n }, () => RawSession.open(port)));
-    await Promise.all(
+    const errs = await Promise.all(
       opened.map((s) =>
         Promise.all([
           s.call(getDataFrame(1, "/storm", true)),
@@ -206,6 +207,8 @@ async function openWatchers(port: number, knobs: Knobs): Promise<RawSession[]> {
         ]),
       ),
     );
+    const failed = errs.flat().filter((err) => err !== 0).length;
+    if (failed > 0) console.error(`watchers ${i}-${i + n}: ${failed} watch requests failed`);
     sessions.push(...opened);
   }
   return sessions;
@@ -220,12 +223,13 @@ async function watchStorm(admin: ZooKeeper, sessions: RawSession[]): Promise<str
       };
     }
   });
+  const gone = sessions.filter((s) => s.socket.destroyed || s.socket.readableEnded).length;
   const started = performance.now();
   await admin.setData("/storm", "changed");
   const acked = performance.now() - started;
   await Promise.race([delivered, sleep(120_000)]);
   const all = performance.now() - started;
-  return `${sessions.length} sessions, ${2 * sessions.length} watches; setData acked in ${fmtMs(acked)} ms, ${sessions.length - waiting} notified in ${fmtMs(all)} ms`;
+  return `${sessions.length} sessions (${gone} closed by the server before the change), ${2 * sessions.length} watches; setData acked in ${fmtMs(acked)} ms, ${sessions.length - waiting} notified in ${fmtMs(all)} ms`;
 }
 
 async function startServer(name: string, knobs: Knobs): Promise<ServerProcess> {
@@ -268,9 +272,20 @@ async function runServer(name: string, knobs: Knobs): Promise<PhaseResult[]> {
     await phase("connections", () => connectionStorm(port, knobs));
     await phase("no-reader", () => noReaders(port, server.pid, knobs));
     await phase("1-GiB", () => liars(port, knobs));
-    const watchers = await openWatchers(port, knobs);
-    await phase("watch-storm", () => watchStorm(admin, watchers));
-    for (const s of watchers) s.destroy();
+    // The watchers ping, as clients do: opening thousands takes longer than a session timeout,
+    // and a session that expires takes its watches with it.
+    const watchers: RawSession[] = [];
+    const ping = requestFrame(-2, 11, () => {});
+    const pinger = setInterval(() => {
+      for (const s of watchers) s.send(ping);
+    }, 3000);
+    try {
+      watchers.push(...(await openWatchers(port, knobs)));
+      await phase("watch-storm", () => watchStorm(admin, watchers));
+    } finally {
+      clearInterval(pinger);
+      for (const s of watchers) s.destroy();
+    }
     const peak = procStatusKiB(server.pid, "VmHWM");
     console.error(`${name}: server peak RSS ${(peak / 1024).toFixed(0)} MiB`);
     results.push({
