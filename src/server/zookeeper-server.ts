@@ -34,6 +34,7 @@ import {
   GetDataResponse,
   GetEphemeralsRequest,
   GetEphemeralsResponse,
+  JuteDecodeError,
   type Reader,
   RemoveWatchesRequest,
   SetACLRequest,
@@ -46,7 +47,7 @@ import {
   type Writer,
 } from "../jute/index.js";
 import { ErrorCode } from "../protocol/errors.js";
-import { readMultiRequest, writeMultiResponse } from "../protocol/multi.js";
+import { MultiFormatError, readMultiRequest, writeMultiResponse } from "../protocol/multi.js";
 import { OpCode, Xid } from "../protocol/opcodes.js";
 import { authenticate, KeeperError } from "./auth.js";
 import type { ResolvedServerOptions } from "./config.js";
@@ -306,7 +307,7 @@ export class ZooKeeperServer {
         this.attach(cnxn, id);
         this.sendConnectResponse(cnxn, timeout, id, sessionPassword(id));
         this.log.debug({ session: hex(id), timeout, client: cnxn.remote }, "session established");
-        for (const frame of early) this.process(cnxn, frame);
+        this.processEarly(cnxn, early);
       };
       if (this.forwardSession?.(cnxn, id, timeout, established)) return;
       const header = this.header(id, 0, OpCode.createSession);
@@ -334,6 +335,46 @@ export class ZooKeeperServer {
     }
     this.attach(cnxn, id);
     this.sendConnectResponse(cnxn, timeout, id, sessionPassword(id));
+  }
+
+  /**
+   * The frames that waited for the session. This runs in the txn log's callback, outside the
+   * connection's own error handling: a frame that cannot be read (or a bug of ours) must close
+   * this connection there too, never escape and take the server down. Stops once the
+   * connection is gone (closed, or its session moved).
+   */
+  private processEarly(cnxn: ClientConnection, frames: readonly Reader[]): void {
+    for (const frame of frames) {
+      if (this.connections.get(cnxn.sessionId) !== cnxn) return;
+      if (!this.guarded(cnxn, () => this.process(cnxn, frame))) return;
+    }
+  }
+
+  /**
+   * Runs `work` for a request of `cnxn` from a callback (the txn log's, a deferred read): what
+   * it throws closes that connection with one log line, as the connection's shell does for the
+   * frames it hands over itself. False if it threw.
+   */
+  private guarded(cnxn: ClientConnection, work: () => void): boolean {
+    try {
+      work();
+      return true;
+    } catch (error) {
+      if (error instanceof JuteDecodeError || error instanceof MultiFormatError) {
+        this.log.warn(
+          { client: cnxn.remote, session: hex(cnxn.sessionId), reason: error.message },
+          "malformed packet; closing the connection",
+        );
+        cnxn.close("malformed packet");
+      } else {
+        this.log.error(
+          { client: cnxn.remote, error: String((error as Error)?.stack ?? error) },
+          "internal error; closing the connection",
+        );
+        cnxn.close("internal error");
+      }
+      return false;
+    }
   }
 
   private attach(cnxn: ClientConnection, id: bigint): void {
@@ -449,7 +490,10 @@ export class ZooKeeperServer {
     const queue = this.queues.get(cnxn);
     if (queue !== undefined && !WRITES.has(opcode)) {
       // A read behind this connection's writes in flight: answered once they are applied.
-      queue.push({ run: () => this.dispatchCaught(cnxn, xid, opcode, frame, started) });
+      queue.push({
+        run: () =>
+          void this.guarded(cnxn, () => this.dispatchCaught(cnxn, xid, opcode, frame, started)),
+      });
       return;
     }
     this.dispatchCaught(cnxn, xid, opcode, frame, started);
@@ -839,6 +883,10 @@ export class ZooKeeperServer {
       if (next === undefined) break;
       i++;
       next();
+      // That one closed the connection (an unknown opcode, closeSession, a bad packet): what
+      // waited behind it must not run, or a read would leave a watch for a connection that is
+      // gone, never to be removed.
+      if (this.queues.get(cnxn) !== queue) return;
     }
     if (i === queue.length) this.queues.delete(cnxn);
     else queue.splice(0, i);

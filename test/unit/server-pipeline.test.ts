@@ -212,3 +212,60 @@ describe("server pipeline with a slow txn log", () => {
     assert.equal(core.outstanding, 1);
   });
 });
+
+/** A connection whose close() tells the core, as the TCP shell's does. */
+class ClosingConnection extends FakeConnection {
+  private readonly core: ZooKeeperServer;
+  constructor(core: ZooKeeperServer) {
+    super();
+    this.core = core;
+  }
+  override close(reason: string): void {
+    if (this.closed !== undefined) return;
+    super.close(reason);
+    this.core.disconnected(this);
+  }
+}
+
+describe("hostile requests behind a slow txn log (findings of the fuzzer)", () => {
+  test("a malformed frame pipelined behind the handshake closes only its connection", () => {
+    const { core, sink } = server();
+    const a = new ClosingConnection(core);
+    handshake(core, a);
+    core.process(a, new Reader(Buffer.from([1, 2, 3])));
+    core.process(a, getData(2, "/"));
+    // Before the fix the frame was read in the txn log's callback, and its error escaped there.
+    assert.doesNotThrow(() => sink.release());
+    assert.equal(a.closed, "malformed packet");
+    assert.deepEqual(a.replies(), [], "nothing behind the bad frame ran");
+  });
+
+  test("a request that closes its connection after waiting for a write stops what queued behind it", () => {
+    const { core, sink } = server();
+    const a = new ClosingConnection(core);
+    handshake(core, a);
+    sink.release();
+    core.process(a, create(1, "/w", ""));
+    // sasl is not implemented: ZooKeeper answers UNIMPLEMENTED and closes the connection.
+    core.process(
+      a,
+      request(2, OpCode.sasl, () => {}),
+    );
+    core.process(
+      a,
+      request(3, OpCode.getData, (w) => GetDataRequest.write(w, { path: "/w", watch: true })),
+    );
+    sink.release();
+    assert.equal(a.closed, "unknown opcode 102");
+    assert.deepEqual(
+      a.replies().map((r) => [r.xid, r.err]),
+      [
+        [1, 0],
+        [2, -6],
+      ],
+    );
+    // Before the fix the getData ran after the close and left a watch nobody would remove.
+    assert.equal(core.tree.dataWatches.size, 0);
+    assert.equal(core.tree.childWatches.size, 0);
+  });
+});
