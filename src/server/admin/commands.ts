@@ -30,6 +30,7 @@ import {
   watchesBySession,
   watchSummary,
 } from "../four-letter-words/watches.js";
+import type { LearnerLinkInfo } from "../quorum/transport.js";
 import { JsonDouble, type JsonValue } from "./jackson-json.js";
 
 /** The server and what the HTTP request said after `?`. */
@@ -119,8 +120,10 @@ const COMMANDS: readonly AdminCommand[] = [
   command(["last_snapshot", "lsnp"], lastSnapshot),
   command(["leader", "lead"], leader),
   command(["monitor", "mntr"], monitor, false),
-  // zkts keeps no per-observer figures to reset.
-  command(["observer_connection_stat_reset", "orst"], () => []),
+  command(["observer_connection_stat_reset", "orst"], (ctx) => {
+    ctx.quorum?.resetObserverCounts?.();
+    return [];
+  }),
   command(["ruok"], () => []),
   command(["set_trace_mask", "stmk"], setTraceMaskCommand, false),
   command(["server_stats", "srvr"], (ctx) => serverStats(ctx)),
@@ -133,11 +136,7 @@ const COMMANDS: readonly AdminCommand[] = [
     ctx.server.stats.reset();
     return [];
   }),
-  // A leader's observers: zkts does not list its learners yet.
-  command(["observers", "obsr"], () => [
-    ["synced_observers", 0],
-    ["observers", []],
-  ]),
+  command(["observers", "obsr"], observers),
   command(["system_properties", "sysp"], systemProperties, false),
   command(["voting_view"], votingView),
   command(["watches", "wchc"], (ctx) => [
@@ -293,6 +292,35 @@ function leader({ quorum }: AdminContext): Fields {
     ["leader_id", id ?? -1],
     ["leader_ip", server?.host ?? ""],
   ];
+}
+
+/**
+ * SyncedObserverConsCommand: a leader's synced observers, each as its LearnerHandler's info.
+ * Others list none (a follower lists observers only as an observer master, which zkts is not).
+ */
+function observers({ quorum }: AdminContext): Fields {
+  const synced = quorum?.state() === "LEADING" ? (quorum.syncedObservers?.() ?? []) : [];
+  return [
+    ["synced_observers", synced.length],
+    ["observers", synced.map(({ id, link }) => learnerHandlerInfo(id, link))],
+  ];
+}
+
+/** LearnerHandler.getLearnerHandlerInfo, in its order. */
+function learnerHandlerInfo(sid: number, link: LearnerLinkInfo): JsonValue {
+  return new Map<string, JsonValue>([
+    // Socket.getRemoteSocketAddress().toString(): with the slash.
+    ["remote_socket_address", javaSocketAddress(link.remote)],
+    ["sid", sid],
+    // A java.util.Date, which Jackson writes as ms since the epoch.
+    ["established", link.establishedAt],
+    ["queued_packets", link.queuedPackets],
+    ["queued_packets_size", link.queuedBytes],
+    ["packets_received", link.packetsReceived],
+    ["packets_sent", link.packetsSent],
+    ["requests", link.requests],
+    ["last_zxid", link.lastZxid],
+  ]);
 }
 
 function setTraceMaskCommand(ctx: AdminContext, args: ReadonlyMap<string, string>): Fields {
