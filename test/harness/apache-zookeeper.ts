@@ -4,6 +4,7 @@
  *
  *     const zk = await startZooKeeper();            // standalone, free port, temp dataDir
  *     const ensemble = await startEnsemble({ size: 3 });
+ *     const withAdmin = await startEnsemble({ size: 3, adminServer: true }); // .adminPorts[i]
  *     const leader = await ensemble.leader();
  *     await leader.kill();                          // SIGKILL; start() brings it back
  *     await ensemble.stop(); await zk.stop();       // and the temp dirs are gone
@@ -59,6 +60,8 @@ export interface EnsembleOptions extends Omit<ZooKeeperOptions, "tickTimeMs"> {
   size: 3 | 5;
   /** Default 500, four times ZooKeeper's, so elections finish in well under a second. */
   tickTimeMs?: number;
+  /** Run each server's AdminServer (Jetty) on 127.0.0.1, on a free port of its own. */
+  adminServer?: boolean;
 }
 
 /** One Apache ZooKeeper server process. Every method is idempotent. */
@@ -89,6 +92,8 @@ export interface ZooKeeperEnsemble {
   readonly servers: readonly ZooKeeperProcess[];
   /** Every server, killed ones included, as a client lists them. */
   readonly connectString: string;
+  /** adminPorts[i] is servers[i]'s AdminServer port (empty without `adminServer`). */
+  readonly adminPorts: readonly number[];
   /** Waits (default bound 30 s) until exactly one running server reports `Mode: leader`. */
   leader(options?: { timeoutMs?: number }): Promise<ZooKeeperProcess>;
   /** Stops every server and removes their dataDirs (unless keepDataDir). */
@@ -124,11 +129,11 @@ export async function startEnsemble(options: EnsembleOptions): Promise<ZooKeeper
   const installation = requireInstallation();
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
-    const servers = await createEnsembleServers(installation, options);
+    const { servers, adminPorts } = await createEnsembleServers(installation, options);
     try {
       for (const server of servers) server.spawn();
       await Promise.all(servers.map((server) => server.waitReady()));
-      const ensemble = new ApacheZooKeeperEnsemble(servers, readyTimeoutMs);
+      const ensemble = new ApacheZooKeeperEnsemble(servers, adminPorts, readyTimeoutMs);
       await ensemble.leader();
       return ensemble;
     } catch (error) {
@@ -141,10 +146,16 @@ export async function startEnsemble(options: EnsembleOptions): Promise<ZooKeeper
 class ApacheZooKeeperEnsemble implements ZooKeeperEnsemble {
   readonly servers: readonly ZooKeeperProcess[];
   readonly connectString: string;
+  readonly adminPorts: readonly number[];
   readonly #readyTimeoutMs: number;
 
-  constructor(servers: readonly ZooKeeperProcess[], readyTimeoutMs: number) {
+  constructor(
+    servers: readonly ZooKeeperProcess[],
+    adminPorts: readonly number[],
+    readyTimeoutMs: number,
+  ) {
     this.servers = servers;
+    this.adminPorts = adminPorts;
     this.connectString = servers.map((server) => server.connectString).join(",");
     this.#readyTimeoutMs = readyTimeoutMs;
   }
@@ -174,26 +185,38 @@ class ApacheZooKeeperEnsemble implements ZooKeeperEnsemble {
 async function createEnsembleServers(
   installation: Installation,
   options: EnsembleOptions,
-): Promise<ApacheZooKeeperServer[]> {
+): Promise<{ servers: ApacheZooKeeperServer[]; adminPorts: number[] }> {
   const ids = Array.from({ length: options.size }, (_, i) => i + 1);
-  const ports = await freePorts(options.size * 3);
-  const port = (id: number, slot: number): number => ports[(id - 1) * 3 + slot]!;
+  // Client, quorum, election and (with adminServer) AdminServer ports, fresh on every attempt.
+  const slots = options.adminServer === true ? 4 : 3;
+  const ports = await freePorts(options.size * slots);
+  const port = (id: number, slot: number): number => ports[(id - 1) * slots + slot]!;
+  const adminPorts = options.adminServer === true ? ids.map((id) => port(id, 3)) : [];
+  const admin = (id: number): Record<string, string> =>
+    options.adminServer === true
+      ? {
+          "admin.enableServer": "true",
+          "admin.serverAddress": HOST,
+          "admin.serverPort": String(port(id, 3)),
+        }
+      : {};
   const quorum: Record<string, string> = {
     tickTime: String(options.tickTimeMs ?? 500),
     initLimit: "5",
     syncLimit: "2",
   };
   for (const id of ids) quorum[`server.${id}`] = `${HOST}:${port(id, 1)}:${port(id, 2)}`;
-  return Promise.all(
+  const servers = await Promise.all(
     ids.map((id) =>
       createServer(installation, options, {
         port: port(id, 0),
         readyModes: QUORUM_MODES,
-        config: quorum,
+        config: { ...quorum, ...admin(id) },
         myid: id,
       }),
     ),
   );
+  return { servers, adminPorts };
 }
 
 function requireInstallation(): Installation {

@@ -3,8 +3,9 @@
  * in one process (AdminServer and /metrics on kernel-picked ports): one server says it leads
  * and the others name it; all show the same voting view, the broadcast phase and quorum_size;
  * the leader counts its synced followers and times its proposals; every server timed its
- * election. (Apache ZooKeeper's answers for the same commands are compared on a standalone
- * server in test/interop/admin-server.test.ts.)
+ * election. (Apache ZooKeeper's answers are compared on a standalone server in
+ * test/interop/admin-server.test.ts, and on a 3-server ensemble in
+ * test/interop/admin-ensemble.test.ts.)
  *
  * Then `observers` on a zkts ensemble of real processes with one observer (3 voters + 1): the
  * leader lists it with LearnerHandler.getLearnerHandlerInfo's keys, its forwarded requests and
@@ -123,10 +124,16 @@ describe("AdminServer and metrics in an ensemble", () => {
     await until(() => running.every((s) => s.serving()), 15_000, "a leader and two followers");
     const leader = running.find((s) => s.role() === "LEADING") as RunningEnsembleServer;
 
+    // Client ports come from the server lines (";port", no address): ZooKeeper's wildcard.
     const expectedView = Object.fromEntries(
       servers.map((s) => [
         String(s.id),
-        `${HOST}:${s.quorumPort}:${s.electionPort}:participant;0.0.0.0:${s.clientPort}`,
+        {
+          server_addresses: [`${HOST}:${s.quorumPort}`],
+          election_addresses: [`${HOST}:${s.electionPort}`],
+          client_address: `0.0.0.0:${s.clientPort}`,
+          learner_type: "participant",
+        },
       ]),
     );
     for (const server of running) {
@@ -137,6 +144,11 @@ describe("AdminServer and metrics in an ensemble", () => {
       assert.deepEqual((await command(server, "voting_view")).current_config, expectedView);
       const zab = await command(server, "zabstate");
       assert.deepEqual([zab.voting, zab.zabstate], [true, "broadcast"]);
+      assert.deepEqual([zab.myid, zab.is_leader], [server.id, server === leader]);
+      const me = servers.find((s) => s.id === server.id) as QuorumServer;
+      assert.equal(zab.quorum_address.one, `${HOST}:${me.quorumPort}`);
+      assert.equal(zab.election_address.one, `${HOST}:${me.electionPort}`);
+      assert.equal(zab.client_address, `${HOST}:${me.clientPort}`);
       const monitor = await command(server, "mntr");
       assert.equal(monitor.quorum_size, 3);
       assert.equal(monitor.server_state, server === leader ? "leader" : "follower");

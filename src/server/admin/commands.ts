@@ -30,8 +30,8 @@ import {
   watchesBySession,
   watchSummary,
 } from "../four-letter-words/watches.js";
-import type { LearnerLinkInfo } from "../quorum/transport.js";
 import { JsonDouble, type JsonValue } from "./jackson-json.js";
+import { leader, observers, votingView, zabState } from "./quorum-commands.js";
 
 /** The server and what the HTTP request said after `?`. */
 export interface AdminContext extends ServerView {
@@ -71,8 +71,6 @@ function response(command: string, fields: Fields, error: string | null): Map<st
   if (!map.has("error")) map.set("error", error);
   return map;
 }
-
-const NOT_INITIALIZED: Fields = [["error", "server is not initialized"]];
 
 const COMMANDS: readonly AdminCommand[] = [
   command(["connection_stat_reset", "crst"], (ctx) => {
@@ -283,46 +281,6 @@ function lastSnapshot(ctx: AdminContext): Fields {
   ];
 }
 
-function leader({ quorum }: AdminContext): Fields {
-  if (quorum === undefined) return NOT_INITIALIZED;
-  const id = quorum.leaderId();
-  const server = quorum.servers.find((s) => s.id === id);
-  return [
-    ["is_leader", quorum.state() === "LEADING"],
-    ["leader_id", id ?? -1],
-    ["leader_ip", server?.host ?? ""],
-  ];
-}
-
-/**
- * SyncedObserverConsCommand: a leader's synced observers, each as its LearnerHandler's info.
- * Others list none (a follower lists observers only as an observer master, which zkts is not).
- */
-function observers({ quorum }: AdminContext): Fields {
-  const synced = quorum?.state() === "LEADING" ? (quorum.syncedObservers?.() ?? []) : [];
-  return [
-    ["synced_observers", synced.length],
-    ["observers", synced.map(({ id, link }) => learnerHandlerInfo(id, link))],
-  ];
-}
-
-/** LearnerHandler.getLearnerHandlerInfo, in its order. */
-function learnerHandlerInfo(sid: number, link: LearnerLinkInfo): JsonValue {
-  return new Map<string, JsonValue>([
-    // Socket.getRemoteSocketAddress().toString(): with the slash.
-    ["remote_socket_address", javaSocketAddress(link.remote)],
-    ["sid", sid],
-    // A java.util.Date, which Jackson writes as ms since the epoch.
-    ["established", link.establishedAt],
-    ["queued_packets", link.queuedPackets],
-    ["queued_packets_size", link.queuedBytes],
-    ["packets_received", link.packetsReceived],
-    ["packets_sent", link.packetsSent],
-    ["requests", link.requests],
-    ["last_zxid", link.lastZxid],
-  ]);
-}
-
 function setTraceMaskCommand(ctx: AdminContext, args: ReadonlyMap<string, string>): Fields {
   const text = args.get("traceMask");
   if (text === undefined) return [["error", "setTraceMask requires long traceMask argument"]];
@@ -354,36 +312,4 @@ function systemProperties(ctx: AdminContext): Fields {
     properties.set(key, value);
   }
   return [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** The voting members as "host:quorumPort:electionPort:participant[;clientHost:clientPort]". */
-function votingView({ quorum }: AdminContext): Fields {
-  if (quorum === undefined) return [["current_config", new Map()]];
-  const view = new Map<number, JsonValue>();
-  for (const s of quorum.servers) {
-    if (s.type !== "participant") continue;
-    const client =
-      s.clientPort === undefined ? "" : `;${s.clientAddress ?? "0.0.0.0"}:${s.clientPort}`;
-    view.set(s.id, `${s.host}:${s.quorumPort}:${s.electionPort}:participant${client}`);
-  }
-  return [["current_config", view]];
-}
-
-/** QuorumPeer.ZabState: election, discovery, synchronization or broadcast. */
-function zabState({ quorum }: AdminContext): Fields {
-  if (quorum === undefined) {
-    return [
-      ["voting", false],
-      ["zabstate", ""],
-    ];
-  }
-  const me = quorum.servers.find((s) => s.id === quorum.myId);
-  const state = quorum.state();
-  // zkts's Zab does not tell discovery from synchronization: both are "not serving yet".
-  const phase =
-    state === "LOOKING" ? "election" : quorum.serving() ? "broadcast" : "synchronization";
-  return [
-    ["voting", me?.type === "participant"],
-    ["zabstate", phase],
-  ];
 }

@@ -59,6 +59,8 @@ export interface QuorumView {
   serving(): boolean;
   /** The epoch this server is in (its currentEpoch once synced). */
   epoch?(): bigint;
+  /** The last zxid in this server's txn log, committed or not (QuorumPeer.getLastLoggedZxid). */
+  lastLoggedZxid?(): bigint;
   /** A leader's followers that are synced with it (empty on the others). */
   syncedFollowers?(): number[];
   /** A leader's observers that are synced with it, with their links (empty on the others). */

@@ -138,6 +138,7 @@ function quorumView(
     leaderId: () => peer.leader,
     serving: () => peer.serving,
     epoch: () => peer.epoch,
+    lastLoggedZxid: () => peer.lastZxid,
     syncedFollowers: () => peer.syncedFollowers(),
     // An observer synced in Zab whose link just closed is left out: it has no link to show.
     syncedObservers: () =>
