@@ -62,6 +62,8 @@ export interface EnsembleOptions extends Omit<ZooKeeperOptions, "tickTimeMs"> {
   tickTimeMs?: number;
   /** Run each server's AdminServer (Jetty) on 127.0.0.1, on a free port of its own. */
   adminServer?: boolean;
+  /** Observers besides the `size` voters (default 0): myids size+1, ..., peerType=observer. */
+  observers?: number;
 }
 
 /** One Apache ZooKeeper server process. Every method is idempotent. */
@@ -88,7 +90,7 @@ export interface ZooKeeperProcess {
 }
 
 export interface ZooKeeperEnsemble {
-  /** servers[i] has myid i + 1. */
+  /** servers[i] has myid i + 1; the voters come first, then the observers. */
   readonly servers: readonly ZooKeeperProcess[];
   /** Every server, killed ones included, as a client lists them. */
   readonly connectString: string;
@@ -122,8 +124,8 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
 }
 
 /**
- * Starts a `size`-server ensemble on free ports and resolves once every server serves as
- * leader or follower and exactly one is the leader.
+ * Starts a `size`-server ensemble (and its observers) on free ports and resolves once every
+ * server serves as leader, follower or observer and exactly one is the leader.
  */
 export async function startEnsemble(options: EnsembleOptions): Promise<ZooKeeperEnsemble> {
   const installation = requireInstallation();
@@ -186,10 +188,12 @@ async function createEnsembleServers(
   installation: Installation,
   options: EnsembleOptions,
 ): Promise<{ servers: ApacheZooKeeperServer[]; adminPorts: number[] }> {
-  const ids = Array.from({ length: options.size }, (_, i) => i + 1);
+  const count = options.size + (options.observers ?? 0);
+  const ids = Array.from({ length: count }, (_, i) => i + 1);
+  const observer = (id: number): boolean => id > options.size;
   // Client, quorum, election and (with adminServer) AdminServer ports, fresh on every attempt.
   const slots = options.adminServer === true ? 4 : 3;
-  const ports = await freePorts(options.size * slots);
+  const ports = await freePorts(count * slots);
   const port = (id: number, slot: number): number => ports[(id - 1) * slots + slot]!;
   const adminPorts = options.adminServer === true ? ids.map((id) => port(id, 3)) : [];
   const admin = (id: number): Record<string, string> =>
@@ -205,13 +209,16 @@ async function createEnsembleServers(
     initLimit: "5",
     syncLimit: "2",
   };
-  for (const id of ids) quorum[`server.${id}`] = `${HOST}:${port(id, 1)}:${port(id, 2)}`;
+  for (const id of ids) {
+    const type = observer(id) ? ":observer" : "";
+    quorum[`server.${id}`] = `${HOST}:${port(id, 1)}:${port(id, 2)}${type}`;
+  }
   const servers = await Promise.all(
     ids.map((id) =>
       createServer(installation, options, {
         port: port(id, 0),
         readyModes: QUORUM_MODES,
-        config: { ...quorum, ...admin(id) },
+        config: { ...quorum, ...admin(id), ...(observer(id) && { peerType: "observer" }) },
         myid: id,
       }),
     ),

@@ -3,12 +3,13 @@
  * a 3-server Apache ZooKeeper 3.8 ensemble (the oracle; admin-server.test.ts compares the rest
  * on a standalone server).
  *
- * Method: both ensembles are configured alike (server lines without client ports, each server
- * with its own clientPort on 127.0.0.1 and its own AdminServer port) and put in the same state
- * through our client (one session that creates a node, then closes). Then the leader and a
- * follower of each are asked every command and alias over HTTP: the same keys in the same
- * order at every level, the same JSON types, and the same values where they follow from the
- * configuration, the role and that state. `observers` (no observers here) is compared byte for
+ * Method: both ensembles are configured alike (3 voters and 1 observer; server lines without
+ * client ports, each server with its own clientPort on 127.0.0.1 and its own AdminServer port)
+ * and put in the same state through our client (one session that creates a node, then closes).
+ * Then the leader, a follower and the observer of each are asked every command and alias over
+ * HTTP: the same keys in the same order at every level, the same JSON types, and the same
+ * values where they follow from the configuration, the role and that state. The answers that
+ * follow from nothing else (a follower's and an observer's `observers`) are compared byte for
  * byte.
  */
 import assert from "node:assert/strict";
@@ -40,13 +41,17 @@ interface Member {
   readonly quorumPort: number;
   readonly electionPort: number;
   readonly adminPort: number;
+  readonly observer: boolean;
 }
+
+type Role = "leader" | "follower" | "observer";
 
 interface Side {
   readonly name: "zookeeper" | "zkts";
   readonly members: readonly Member[];
   readonly leader: Member;
   readonly follower: Member;
+  readonly observer: Member;
 }
 
 async function get(port: number, name: string): Promise<string> {
@@ -66,16 +71,18 @@ function shape(value: unknown): unknown {
 /** What voting_view must say on `me`, from the configuration alone (ZooKeeper's rule). */
 function expectedVotingView(members: readonly Member[], me: Member): unknown {
   return Object.fromEntries(
-    members.map((m) => [
-      String(m.id),
-      {
-        server_addresses: [`${HOST}:${m.quorumPort}`],
-        election_addresses: [`${HOST}:${m.electionPort}`],
-        // Server lines without client ports: a server knows only its own.
-        client_address: m === me ? `${HOST}:${m.clientPort}` : "",
-        learner_type: "participant",
-      },
-    ]),
+    members
+      .filter((m) => !m.observer)
+      .map((m) => [
+        String(m.id),
+        {
+          server_addresses: [`${HOST}:${m.quorumPort}`],
+          election_addresses: [`${HOST}:${m.electionPort}`],
+          // Server lines without client ports: a server knows only its own.
+          client_address: m === me ? `${HOST}:${m.clientPort}` : "",
+          learner_type: "participant",
+        },
+      ]),
   );
 }
 
@@ -99,13 +106,13 @@ function oneAddress(port: number): unknown {
 async function startZktsEnsemble(
   root: string,
 ): Promise<{ running: RunningEnsembleServer[]; members: Member[] }> {
-  const ports = await freePorts(9);
-  const servers: QuorumServer[] = [0, 1, 2].map((i) => ({
+  const ports = await freePorts(12);
+  const servers: QuorumServer[] = [0, 1, 2, 3].map((i) => ({
     id: i + 1,
     host: HOST,
     quorumPort: ports[3 * i] as number,
     electionPort: ports[3 * i + 1] as number,
-    type: "participant",
+    type: i === 3 ? "observer" : "participant",
   }));
   const ensemble: EnsembleConfig = {
     servers,
@@ -139,6 +146,7 @@ async function startZktsEnsemble(
       quorumPort,
       electionPort,
       adminPort: server.adminPort as number,
+      observer: me.type === "observer",
     });
   }
   return { running, members };
@@ -162,7 +170,7 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
   const sides: Side[] = [];
 
   before(async () => {
-    zookeeper = await startEnsemble({ size: 3, adminServer: true });
+    zookeeper = await startEnsemble({ size: 3, observers: 1, adminServer: true });
     const started = await startZktsEnsemble(root);
     zkts.push(...started.running);
     await until(async () => zkts.every((s) => s.serving()), 20_000, "zkts to serve");
@@ -178,6 +186,7 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
         quorumPort: zab.quorum_address.all_ports[0],
         electionPort: zab.election_address.all_ports[0],
         adminPort,
+        observer: i === 3,
       });
     }
     const zkLeader = zookeeper.servers.indexOf(await zookeeper.leader()) + 1;
@@ -188,8 +197,9 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
     ] as const;
     for (const [name, members, leaderId, connectString] of both) {
       const leader = members.find((m) => m.id === leaderId) ?? assert.fail(`${name}: no leader`);
-      const follower = members.find((m) => m !== leader) as Member;
-      sides.push({ name, members, leader, follower });
+      const follower = members.find((m) => m !== leader && !m.observer) as Member;
+      const observer = members.find((m) => m.observer) as Member;
+      sides.push({ name, members, leader, follower, observer });
       // The same state on both: one session that creates a node, then closes.
       const client = await connect(connectString);
       await client.create("/admin-ensemble", "x");
@@ -203,10 +213,10 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** The answers of the leader, then of a follower, of each side: [zookeeper, zkts]. */
-  async function ask(name: string): Promise<{ role: string; answers: [Side, string][] }[]> {
-    const out: { role: string; answers: [Side, string][] }[] = [];
-    for (const role of ["leader", "follower"] as const) {
+  /** The answers of the leader, a follower and the observer of each side: [zookeeper, zkts]. */
+  async function ask(name: string): Promise<{ role: Role; answers: [Side, string][] }[]> {
+    const out: { role: Role; answers: [Side, string][] }[] = [];
+    for (const role of ["leader", "follower", "observer"] as const) {
       const answers = await Promise.all(
         sides.map(async (side) => [side, await get(side[role].adminPort, name)] as [Side, string]),
       );
@@ -242,7 +252,7 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
     for (const { role, answers } of await ask("voting_view")) {
       sameShape("voting_view", role, answers);
       for (const [side, text] of answers) {
-        const me = side[role as "leader" | "follower"];
+        const me = side[role];
         const answer = JSON.parse(text);
         assert.deepEqual(answer.current_config, expectedVotingView(side.members, me), side.name);
       }
@@ -266,7 +276,7 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
     for (const { role, answers } of await ask("zabstate")) {
       sameShape("zabstate", role, answers);
       for (const [side, text] of answers) {
-        const me = side[role as "leader" | "follower"];
+        const me = side[role];
         const zab = JSON.parse(text);
         const what = `${side.name} ${role}`;
         assert.equal(zab.myid, me.id, what);
@@ -274,7 +284,7 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
         assert.deepEqual(zab.quorum_address, oneAddress(me.quorumPort), what);
         assert.deepEqual(zab.election_address, oneAddress(me.electionPort), what);
         assert.equal(zab.client_address, `${HOST}:${me.clientPort}`, what);
-        assert.equal(zab.voting, true, what);
+        assert.equal(zab.voting, role !== "observer", what);
         assert.equal(zab.zabstate, "broadcast", what);
         const zxid = (BigInt(zab.zab_epoch) << 32n) | BigInt(zab.zab_counter);
         assert.equal(zab.last_zxid, `0x${zxid.toString(16)}`, what);
@@ -283,11 +293,30 @@ describe("AdminServer ensemble commands against Apache ZooKeeper", {
     }
   });
 
-  test("observers and obsr: none, byte for byte", async () => {
+  test("observers and obsr: the leader's synced observer; none elsewhere", async () => {
+    // An observer counts as synced once its leader had its ack of the sync.
+    await until(
+      async () => {
+        const leaders = sides.map((side) => get(side.leader.adminPort, "observers"));
+        const counts = (await Promise.all(leaders)).map((t) => JSON.parse(t).synced_observers);
+        return counts.every((n) => n === 1);
+      },
+      20_000,
+      "both leaders to count their observer synced",
+    );
     for (const name of ["observers", "obsr"]) {
       for (const { role, answers } of await ask(name)) {
-        const [zk, ours] = answers.map(([, text]) => text);
-        assert.equal(ours, zk, `${name} on the ${role}`);
+        if (role !== "leader") {
+          const [zk, ours] = answers.map(([, text]) => text);
+          assert.equal(ours, zk, `${name} on the ${role}`);
+          continue;
+        }
+        sameShape(name, role, answers);
+        for (const [side, text] of answers) {
+          const [info] = JSON.parse(text).observers;
+          assert.equal(info.sid, side.observer.id, side.name);
+          assert.match(info.remote_socket_address, /^\/127\.0\.0\.1:\d+$/, side.name);
+        }
       }
     }
   });
