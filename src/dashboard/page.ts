@@ -357,13 +357,13 @@ async function refreshRecipes() {
   var r = await api("recipe?" + q({ path: recipePath }));
   if (!r.exists) return $("recipe").replaceChildren(el("div", { class: "muted", text: r.path + " does not exist" }));
   var first = r.participants[0];
-  var who = function (p) { return p.node + "  (session " + p.owner + (p.id && r.kind === "election" ? ", id " + p.id : "") + ")"; };
+  var who = function (p) { return p.node + "  (session " + p.owner + (p.id ? ", id " + p.id : "") + ")"; };
   var head = r.kind === "election"
     ? ["Leader: ", first ? who(first) : "none"] : ["Holder: ", first ? who(first) : "free"];
-  var rest = r.participants.slice(1).map(function (p) { return el("li", { "data-node": p.node, text: who(p) }); });
+  var rest = r.participants.slice(1).map(function (p) { return el("li", { "data-node": p.node, "data-id": p.id, text: who(p) }); });
   $("recipe").replaceChildren(
     el("div", { class: "muted", text: r.kind === "election" ? "leader election at " + r.path : "mutex at " + r.path }),
-    el("div", { id: "recipe-holder", "data-node": first ? first.node : "" }, [el("b", { text: head[0] }), head[1]]),
+    el("div", { id: "recipe-holder", "data-node": first ? first.node : "", "data-id": first ? first.id : "" }, [el("b", { text: head[0] }), head[1]]),
     el("h4", { text: r.kind === "election" ? "Candidates, in line" : "Waiting, in order" }),
     el("ol", { id: "recipe-queue" }, rest));
 }

@@ -122,7 +122,8 @@ export function watchesView(ctx: AdminContext): Json {
 
 /**
  * The recipe under `path`: a mutex's holder and queue (children `..lock-<seq>`, Curator's and
- * ours) or an election's leader and candidates (`..latch-<seq>`), in sequence order.
+ * ours) or an election's leader and candidates (`..latch-<seq>`), in sequence order. Each
+ * participant's id is its node's data up to a NUL: a candidate's id, a demo worker's name.
  */
 export function recipeView(ctx: AdminContext, path: string): Json {
   const tree = ctx.server.tree;

@@ -1,7 +1,8 @@
 /**
  * `zkts demo`: the mutex and election demos run as a user runs them, against a zkts server of
  * their own (a free port, never 2181), checked by exit status and by the timeline they print;
- * afterwards no demo znode is left behind. Bad flags: one line, exit 2.
+ * afterwards no demo znode is left behind; --hold-ms keeps each lock that long. Bad flags: one
+ * line, exit 2.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -23,13 +24,18 @@ function zkts(...args: string[]) {
 
 /** The timeline's lines as [who, what], in order; every line must carry a timestamp. */
 function events(stdout: string): [string, string][] {
+  return timed(stdout).map(([, who, what]) => [who, what]);
+}
+
+/** The timeline's lines as [seconds since the start, who, what]. */
+function timed(stdout: string): [number, string, string][] {
   return stdout
     .trimEnd()
     .split("\n")
     .map((line) => {
-      const match = /^\+\d+\.\d{3}s (\S+) (.*)$/.exec(line);
+      const match = /^\+(\d+\.\d{3})s (\S+) (.*)$/.exec(line);
       assert.ok(match, `not a timeline line: ${line}`);
-      return [match[1]!, match[2]!];
+      return [Number(match[1]), match[2]!, match[3]!];
     });
 }
 
@@ -90,6 +96,35 @@ describe("zkts demo against a zkts server", () => {
     await assertNothingLeft();
   });
 
+  it("mutex --hold-ms: each worker holds its lock that long before it releases", async () => {
+    const holdMs = 400;
+    const { status, stdout, stderr } = zkts(
+      ...["demo", "mutex", "--workers", "2", "--rounds", "2"],
+      ...["--hold-ms", String(holdMs), "--server", server.connectString],
+    );
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, new RegExp(`2 workers × 2 rounds, each lock held ${holdMs} ms\\n`));
+    const heldSince = new Map<string, number>();
+    let holds = 0;
+    for (const [at, who, what] of timed(stdout)) {
+      if (what.startsWith("holds ")) heldSince.set(who, at);
+      if (what !== "releases") continue;
+      const since = heldSince.get(who) ?? assert.fail(`${who} releases before it holds`);
+      // A few ms of slack: the timeline rounds to ms, and a timer may fire a ms early.
+      assert.ok(at - since >= (holdMs - 5) / 1000, `${who} held ${at - since} s, not ${holdMs} ms`);
+      holds += 1;
+    }
+    assert.equal(holds, 4);
+    assert.match(stdout, /demo counter = 4 \(expected 4\) ok\n$/);
+    await assertNothingLeft();
+  });
+
+  it("--help lists --hold-ms", () => {
+    const { status, stdout } = zkts("demo", "--help");
+    assert.equal(status, 0);
+    assert.match(stdout, /--hold-ms MS/);
+  });
+
   it("election --kill-leader: a leader, then after the kill a different one", async () => {
     const { status, stdout, stderr } = zkts(
       "demo",
@@ -131,6 +166,9 @@ describe("zkts demo against a zkts server", () => {
       ["demo", "mutex", "--workers", "0"],
       ["demo", "election", "--bogus"],
       ["demo", "mutex", "--kill-leader"],
+      ["demo", "mutex", "--hold-ms", "-5"],
+      ["demo", "mutex", "--hold-ms", "600001"],
+      ["demo", "election", "--hold-ms", "10"],
       ["demo", "lottery"],
     ]) {
       const { status, stdout, stderr } = zkts(...args);

@@ -5,18 +5,20 @@
  * check waits for what the page shows (bounded waits, no sleeps):
  * three servers and the leader; a znode a client creates appears in the tree (expanded by the
  * user, then a second one with no click at all: the tree is live); data and Stat of a node;
- * sessions; a mutex at the demo's path shows its holder and queue, and the next holder when
- * the first lets go; the super user sets data with the version it saw; and a kill -9 of the
+ * sessions; while `zkts demo mutex` runs (its own process, each lock held a while), the page
+ * finds the demo's lock and shows as holder the worker the demo's timeline says holds, the other
+ * worker waiting, then that one holding; the super user sets data with the version it saw; and a kill -9 of the
  * leader shows a new leader, with the dead server marked down.
  *
  * Skipped, saying why, when Chromium is not installed (scripts/test.mjs refuses that under CI).
  */
 import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { connect, type ZooKeeper } from "../../src/index.js";
-import { Mutex } from "../../src/recipes/index.js";
 import { chromiumMissing, launchChromium } from "../harness/chromium.js";
 import { freePorts } from "../harness/free-ports.js";
 import { type Ensemble, startEnsemble } from "../harness/zkts-ensemble.js";
@@ -28,6 +30,69 @@ const superDigest = `super:${createHash("sha1").update(`super:${SUPER_PASSWORD}`
 const SHOWN_MS = 20_000;
 /** A new leader: election plus the page's next round, on a loaded machine. */
 const ELECTED_MS = 30_000;
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+/**
+ * How long the demo holds each lock: the page must show each holder meanwhile. Its first
+ * poll of a new demo comes within 500 ms; the rest is margin for two shared cores.
+ */
+const DEMO_HOLD_MS = 10_000;
+
+/** `zkts demo ...` as a child process; its stdout is read line by line as it comes. */
+function startDemo(args: readonly string[]) {
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    ["--import", "tsx", MAIN, "demo", ...args],
+    { stdio: "pipe" },
+  );
+  let stdout = "";
+  let stderr = "";
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    for (const wake of waiters) wake();
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  void exited.then(() => {
+    for (const wake of waiters) wake();
+  });
+  return {
+    exited,
+    output: () => ({ stdout, stderr }),
+    /** Resolves with the first timeline line matching `pattern` (bounded by `ms`). */
+    line(pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const line of stdout.split("\n")) {
+            const match = pattern.exec(line);
+            if (match) return done(() => resolve(match));
+          }
+          if (child.exitCode !== null) {
+            done(() => reject(new Error(`demo exited without ${pattern}:\n${stdout}${stderr}`)));
+          }
+        };
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`no ${pattern} in ${ms} ms:\n${stdout}${stderr}`))),
+          ms,
+        );
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    /** Ends it (by its pid) if it still runs. */
+    stop(): Promise<unknown> {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      return exited;
+    },
+  };
+}
 
 describe("dashboard in headless Chromium", { skip: missing }, () => {
   let ensemble: Ensemble;
@@ -120,23 +185,41 @@ describe("dashboard in headless Chromium", { skip: missing }, () => {
     await page.waitForSelector(`#sessions tr[data-session="${session}"]`, { timeout: SHOWN_MS });
   });
 
-  it("shows the holder and queue of a lock at the demo's path, and the next holder", async () => {
-    const lockPath = "/zkts-demo-mutex-dashboard/lock";
-    const [a, b] = [await connect(ensemble.members[0]!.address), await connect(connectString())];
-    clients.push(a, b);
-    const first = new Mutex(a, lockPath);
-    assert.equal(await first.acquire({ timeoutMs: 10_000 }), true);
-    const second = new Mutex(b, lockPath);
-    const secondHolds = second.acquire({ timeoutMs: 60_000 });
-    const holder = (first.nodePath ?? assert.fail("no lock node")).split("/").pop();
+  it("shows the holder of a lock the running demo took, its queue, and the next holder", async () => {
     await page.goto(`${await followerUrl()}#recipes`);
-    await page.waitForSelector(`#recipe-holder[data-node="${holder}"]`, { timeout: SHOWN_MS });
-    await shown('document.querySelectorAll("#recipe-queue li").length === 1');
-    await first.release();
-    assert.equal(await secondHolds, true);
-    const next = (second.nodePath ?? assert.fail("no lock node")).split("/").pop();
-    await page.waitForSelector(`#recipe-holder[data-node="${next}"]`, { timeout: SHOWN_MS });
-    await second.release();
+    await shown('document.querySelector("#demo-paths")?.textContent === "no demo running"');
+    const demo = startDemo([
+      "mutex",
+      ...["--workers", "2", "--rounds", "1", "--hold-ms", String(DEMO_HOLD_MS)],
+      ...["--server", connectString()],
+    ]);
+    try {
+      // The holder as the demo's own timeline names it.
+      const [, first] = await demo.line(/^\+\S+ (worker-[12]) holds /, SHOWN_MS);
+      const other = first === "worker-1" ? "worker-2" : "worker-1";
+      // The page found the demo's lock by itself (no path typed) and names the holder.
+      await page.waitForSelector(`#recipe-holder[data-id="${first}"]`, { timeout: DEMO_HOLD_MS });
+      const holderText = await page.$eval("#recipe-holder", (e) => e.textContent ?? "");
+      assert.match(
+        holderText,
+        new RegExp(`^Holder: \\S*lock-\\d+ +\\(session 0x[0-9a-f]+, id ${first}\\)$`),
+      );
+      await page.waitForSelector(`#recipe-queue li[data-id="${other}"]`, { timeout: SHOWN_MS });
+      assert.equal(await page.$$eval("#recipe-queue li", (items) => items.length), 1);
+      const base = await page.$eval(
+        "#recipe-path",
+        (e) => (e as unknown as { value: string }).value,
+      );
+      assert.match(base, /^\/zkts-demo-mutex-\d+-\d+\/lock$/);
+      assert.ok(demo.output().stdout.includes(`counter at ${base.slice(0, -"/lock".length)} = 0`));
+
+      await demo.line(new RegExp(`^\\+\\S+ ${other} holds `), DEMO_HOLD_MS + SHOWN_MS);
+      await page.waitForSelector(`#recipe-holder[data-id="${other}"]`, { timeout: DEMO_HOLD_MS });
+      assert.equal(await demo.exited, 0, demo.output().stderr);
+      assert.match(demo.output().stdout, /demo counter = 2 \(expected 2\) ok\n$/);
+    } finally {
+      await demo.stop();
+    }
   });
 
   it("lets the super user set data with the version it saw, and no one else", async () => {

@@ -4,6 +4,7 @@
  *
  *     const zk = await startZooKeeper();            // standalone, free port, temp dataDir
  *     const ensemble = await startEnsemble({ size: 3 });
+ *     const withAdmin = await startEnsemble({ size: 3, adminServer: true }); // .adminPorts[i]
  *     const leader = await ensemble.leader();
  *     await leader.kill();                          // SIGKILL; start() brings it back
  *     await ensemble.stop(); await zk.stop();       // and the temp dirs are gone
@@ -59,6 +60,10 @@ export interface EnsembleOptions extends Omit<ZooKeeperOptions, "tickTimeMs"> {
   size: 3 | 5;
   /** Default 500, four times ZooKeeper's, so elections finish in well under a second. */
   tickTimeMs?: number;
+  /** Run each server's AdminServer (Jetty) on 127.0.0.1, on a free port of its own. */
+  adminServer?: boolean;
+  /** Observers besides the `size` voters (default 0): myids size+1, ..., peerType=observer. */
+  observers?: number;
 }
 
 /** One Apache ZooKeeper server process. Every method is idempotent. */
@@ -85,10 +90,12 @@ export interface ZooKeeperProcess {
 }
 
 export interface ZooKeeperEnsemble {
-  /** servers[i] has myid i + 1. */
+  /** servers[i] has myid i + 1; the voters come first, then the observers. */
   readonly servers: readonly ZooKeeperProcess[];
   /** Every server, killed ones included, as a client lists them. */
   readonly connectString: string;
+  /** adminPorts[i] is servers[i]'s AdminServer port (empty without `adminServer`). */
+  readonly adminPorts: readonly number[];
   /** Waits (default bound 30 s) until exactly one running server reports `Mode: leader`. */
   leader(options?: { timeoutMs?: number }): Promise<ZooKeeperProcess>;
   /** Stops every server and removes their dataDirs (unless keepDataDir). */
@@ -117,18 +124,18 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
 }
 
 /**
- * Starts a `size`-server ensemble on free ports and resolves once every server serves as
- * leader or follower and exactly one is the leader.
+ * Starts a `size`-server ensemble (and its observers) on free ports and resolves once every
+ * server serves as leader, follower or observer and exactly one is the leader.
  */
 export async function startEnsemble(options: EnsembleOptions): Promise<ZooKeeperEnsemble> {
   const installation = requireInstallation();
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
-    const servers = await createEnsembleServers(installation, options);
+    const { servers, adminPorts } = await createEnsembleServers(installation, options);
     try {
       for (const server of servers) server.spawn();
       await Promise.all(servers.map((server) => server.waitReady()));
-      const ensemble = new ApacheZooKeeperEnsemble(servers, readyTimeoutMs);
+      const ensemble = new ApacheZooKeeperEnsemble(servers, adminPorts, readyTimeoutMs);
       await ensemble.leader();
       return ensemble;
     } catch (error) {
@@ -141,10 +148,16 @@ export async function startEnsemble(options: EnsembleOptions): Promise<ZooKeeper
 class ApacheZooKeeperEnsemble implements ZooKeeperEnsemble {
   readonly servers: readonly ZooKeeperProcess[];
   readonly connectString: string;
+  readonly adminPorts: readonly number[];
   readonly #readyTimeoutMs: number;
 
-  constructor(servers: readonly ZooKeeperProcess[], readyTimeoutMs: number) {
+  constructor(
+    servers: readonly ZooKeeperProcess[],
+    adminPorts: readonly number[],
+    readyTimeoutMs: number,
+  ) {
     this.servers = servers;
+    this.adminPorts = adminPorts;
     this.connectString = servers.map((server) => server.connectString).join(",");
     this.#readyTimeoutMs = readyTimeoutMs;
   }
@@ -174,26 +187,43 @@ class ApacheZooKeeperEnsemble implements ZooKeeperEnsemble {
 async function createEnsembleServers(
   installation: Installation,
   options: EnsembleOptions,
-): Promise<ApacheZooKeeperServer[]> {
-  const ids = Array.from({ length: options.size }, (_, i) => i + 1);
-  const ports = await freePorts(options.size * 3);
-  const port = (id: number, slot: number): number => ports[(id - 1) * 3 + slot]!;
+): Promise<{ servers: ApacheZooKeeperServer[]; adminPorts: number[] }> {
+  const count = options.size + (options.observers ?? 0);
+  const ids = Array.from({ length: count }, (_, i) => i + 1);
+  const observer = (id: number): boolean => id > options.size;
+  // Client, quorum, election and (with adminServer) AdminServer ports, fresh on every attempt.
+  const slots = options.adminServer === true ? 4 : 3;
+  const ports = await freePorts(count * slots);
+  const port = (id: number, slot: number): number => ports[(id - 1) * slots + slot]!;
+  const adminPorts = options.adminServer === true ? ids.map((id) => port(id, 3)) : [];
+  const admin = (id: number): Record<string, string> =>
+    options.adminServer === true
+      ? {
+          "admin.enableServer": "true",
+          "admin.serverAddress": HOST,
+          "admin.serverPort": String(port(id, 3)),
+        }
+      : {};
   const quorum: Record<string, string> = {
     tickTime: String(options.tickTimeMs ?? 500),
     initLimit: "5",
     syncLimit: "2",
   };
-  for (const id of ids) quorum[`server.${id}`] = `${HOST}:${port(id, 1)}:${port(id, 2)}`;
-  return Promise.all(
+  for (const id of ids) {
+    const type = observer(id) ? ":observer" : "";
+    quorum[`server.${id}`] = `${HOST}:${port(id, 1)}:${port(id, 2)}${type}`;
+  }
+  const servers = await Promise.all(
     ids.map((id) =>
       createServer(installation, options, {
         port: port(id, 0),
         readyModes: QUORUM_MODES,
-        config: quorum,
+        config: { ...quorum, ...admin(id), ...(observer(id) && { peerType: "observer" }) },
         myid: id,
       }),
     ),
   );
+  return { servers, adminPorts };
 }
 
 function requireInstallation(): Installation {

@@ -3,8 +3,13 @@
  * in one process (AdminServer and /metrics on kernel-picked ports): one server says it leads
  * and the others name it; all show the same voting view, the broadcast phase and quorum_size;
  * the leader counts its synced followers and times its proposals; every server timed its
- * election. (Apache ZooKeeper's answers for the same commands are compared on a standalone
- * server in test/interop/admin-server.test.ts.)
+ * election. (Apache ZooKeeper's answers are compared on a standalone server in
+ * test/interop/admin-server.test.ts, and on a 3-server ensemble in
+ * test/interop/admin-ensemble.test.ts.)
+ *
+ * Then `observers` on a zkts ensemble of real processes with one observer (3 voters + 1): the
+ * leader lists it with LearnerHandler.getLearnerHandlerInfo's keys, its forwarded requests and
+ * the zxid of the last txn sent to it; `orst` resets those counts; the others list none.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +25,7 @@ import {
   startEnsembleServer,
 } from "../../src/server/quorum/ensemble-server.js";
 import { freePorts } from "../harness/free-ports.js";
+import { type Ensemble, startEnsemble } from "../harness/zkts-ensemble.js";
 
 const HOST = "127.0.0.1";
 
@@ -31,10 +37,40 @@ async function until(done: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-async function command(server: RunningEnsembleServer, name: string) {
+async function command(server: RunningEnsembleServer | { adminPort: number }, name: string) {
   const response = await fetch(`http://${HOST}:${server.adminPort}/commands/${name}`);
   return JSON.parse(await response.text());
 }
+
+/** Asks `name` of the AdminServer on `adminPort` until `done` holds of the answer (bounded). */
+async function commandUntil(
+  adminPort: number,
+  name: string,
+  done: (answer: Record<string, unknown>) => boolean,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const answer = await command({ adminPort }, name);
+    if (done(answer)) return answer;
+    if (Date.now() > deadline)
+      assert.fail(`timed out waiting for ${what}: ${JSON.stringify(answer)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** LearnerHandler.getLearnerHandlerInfo's keys, in its order. */
+const LEARNER_HANDLER_KEYS = [
+  "remote_socket_address",
+  "sid",
+  "established",
+  "queued_packets",
+  "queued_packets_size",
+  "packets_received",
+  "packets_sent",
+  "requests",
+  "last_zxid",
+];
 
 async function metrics(server: RunningEnsembleServer): Promise<string> {
   return (await fetch(`http://${HOST}:${server.metricsPort}/metrics`)).text();
@@ -88,10 +124,16 @@ describe("AdminServer and metrics in an ensemble", () => {
     await until(() => running.every((s) => s.serving()), 15_000, "a leader and two followers");
     const leader = running.find((s) => s.role() === "LEADING") as RunningEnsembleServer;
 
+    // Client ports come from the server lines (";port", no address): ZooKeeper's wildcard.
     const expectedView = Object.fromEntries(
       servers.map((s) => [
         String(s.id),
-        `${HOST}:${s.quorumPort}:${s.electionPort}:participant;0.0.0.0:${s.clientPort}`,
+        {
+          server_addresses: [`${HOST}:${s.quorumPort}`],
+          election_addresses: [`${HOST}:${s.electionPort}`],
+          client_address: `0.0.0.0:${s.clientPort}`,
+          learner_type: "participant",
+        },
       ]),
     );
     for (const server of running) {
@@ -102,6 +144,11 @@ describe("AdminServer and metrics in an ensemble", () => {
       assert.deepEqual((await command(server, "voting_view")).current_config, expectedView);
       const zab = await command(server, "zabstate");
       assert.deepEqual([zab.voting, zab.zabstate], [true, "broadcast"]);
+      assert.deepEqual([zab.myid, zab.is_leader], [server.id, server === leader]);
+      const me = servers.find((s) => s.id === server.id) as QuorumServer;
+      assert.equal(zab.quorum_address.one, `${HOST}:${me.quorumPort}`);
+      assert.equal(zab.election_address.one, `${HOST}:${me.electionPort}`);
+      assert.equal(zab.client_address, `${HOST}:${me.clientPort}`);
       const monitor = await command(server, "mntr");
       assert.equal(monitor.quorum_size, 3);
       assert.equal(monitor.server_state, server === leader ? "leader" : "follower");
@@ -129,5 +176,79 @@ describe("AdminServer and metrics in an ensemble", () => {
     const follower = await metrics(running.find((s) => s !== leader) as RunningEnsembleServer);
     assert.match(follower, /^election_time_count [1-9]\d*\.0$/m);
     assert.doesNotMatch(follower, /proposal_latency|synced_followers/);
+  });
+
+  test("observers: the leader lists its synced observer; orst resets its counts", async () => {
+    const adminPorts = await freePorts(4);
+    const adminPort = (id: number) => adminPorts[id - 1] as number;
+    const startedAt = Date.now();
+    const ensemble: Ensemble = await startEnsemble({
+      observers: 1,
+      memberConfig: (id) => ({
+        "admin.enableServer": "true",
+        "admin.serverAddress": HOST,
+        "admin.serverPort": String(adminPort(id)),
+      }),
+    });
+    try {
+      const leader = await ensemble.leader();
+      const observerId = 4;
+      assert.equal(await ensemble.mode(observerId), "observer");
+      const listed = await commandUntil(
+        adminPort(leader),
+        "observers",
+        (a) => a.synced_observers === 1,
+        "the leader to list its observer",
+      );
+      const [info] = listed.observers as Record<string, unknown>[];
+      assert.equal((listed.observers as unknown[]).length, 1);
+      assert.deepEqual(Object.keys(info ?? {}), LEARNER_HANDLER_KEYS);
+      assert.equal(info?.sid, observerId);
+      assert.match(String(info?.remote_socket_address), /^\/127\.0\.0\.1:\d+$/);
+      const established = info?.established as number;
+      assert.ok(
+        established >= startedAt && established <= Date.now(),
+        `established ${established}`,
+      );
+      for (const key of LEARNER_HANDLER_KEYS.slice(3)) {
+        assert.equal(typeof info?.[key], "number", key);
+      }
+      assert.ok((info?.packets_received as number) > 0, "FOLLOWERINFO and acks were received");
+      assert.ok((info?.packets_sent as number) > 0, "the sync and pings were sent");
+
+      // A write through the observer: its session and write are forwarded requests, and the
+      // committed txn goes back to it (INFORM) before its client hears the reply.
+      const client = await connect(ensemble.member(observerId).address);
+      clients.push(client);
+      const { stat } = await client.createWithStat("/observed", "x");
+      const after = (await command({ adminPort: adminPort(leader) }, "obsr")) as {
+        observers: Record<string, unknown>[];
+      };
+      const seen = after.observers[0];
+      assert.equal(seen?.last_zxid, Number(stat.czxid));
+      assert.equal(seen?.requests, 2, "createSession and create");
+      assert.ok((seen?.packets_sent as number) > (info?.packets_sent as number));
+
+      const reset = await command({ adminPort: adminPort(leader) }, "orst");
+      assert.deepEqual(reset, { command: "observer_connection_stat_reset", error: null });
+      const zeroed = (await command({ adminPort: adminPort(leader) }, "observers")) as {
+        observers: Record<string, unknown>[];
+      };
+      // No txn since the reset: nothing has been sent with a zxid.
+      assert.equal(zeroed.observers[0]?.last_zxid, -1);
+
+      for (const m of ensemble.members.filter((x) => x.id !== leader)) {
+        const none = await command({ adminPort: adminPort(m.id) }, "observers");
+        assert.deepEqual(none, {
+          synced_observers: 0,
+          observers: [],
+          command: "observers",
+          error: null,
+        });
+      }
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+      await ensemble.stop();
+    }
   });
 });

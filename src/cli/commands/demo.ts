@@ -7,16 +7,19 @@
  * Exit 0 when the demo ran and its check held; 1 when the server is unreachable, something
  * failed, or the mutex counter is off; 2 for bad arguments. Failures print one line on stderr.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { connect, type ZooKeeper } from "../../index.js";
 import { LeaderElection, Mutex } from "../../recipes/index.js";
 
 export const DEMO_USAGE = `usage: zkts demo <mutex|election> [options]
 
-  zkts demo mutex [--workers N] [--rounds N] [--server host:port]
+  zkts demo mutex [--workers N] [--rounds N] [--hold-ms MS] [--server host:port]
       N workers, each in its own session, take a Mutex in turn and increment a counter stored
       in a znode with a plain read-then-write; the final value must be workers × rounds.
-      Defaults: --workers 5, --rounds 3.
+      Each lock node holds its worker's name, so the dashboard's Recipes view shows who holds.
+      --hold-ms keeps each lock that long before releasing it (0 to 600000), long enough to
+      watch holder and queue on the dashboard. Defaults: --workers 5, --rounds 3, --hold-ms 0.
 
   zkts demo election [--candidates N] [--kill-leader] [--server host:port]
       N candidates, each in its own session, stand in a LeaderElection. Once one leads, it
@@ -41,6 +44,7 @@ interface MutexDemo {
   readonly server: string;
   readonly workers: number;
   readonly rounds: number;
+  readonly holdMs: number;
 }
 
 interface ElectionDemo {
@@ -91,10 +95,11 @@ function parse(argv: readonly string[]): MutexDemo | ElectionDemo | "help" {
       server,
       workers: count("--workers", values.workers, 5),
       rounds: count("--rounds", values.rounds, 3),
+      holdMs: milliseconds("--hold-ms", values["hold-ms"]),
     };
   }
   if (kind === "election") {
-    refuse(values, ["workers", "rounds"], kind);
+    refuse(values, ["workers", "rounds", "hold-ms"], kind);
     return {
       kind,
       server,
@@ -114,6 +119,7 @@ function parseFlags(argv: readonly string[]) {
       server: { type: "string", short: "s" },
       workers: { type: "string" },
       rounds: { type: "string" },
+      "hold-ms": { type: "string" },
       candidates: { type: "string" },
       "kill-leader": { type: "boolean" },
     },
@@ -131,6 +137,18 @@ function count(flag: string, value: string | undefined, fallback: number): numbe
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 100) {
     throw new UsageError(`${flag} must be a whole number from 1 to 100, got "${value}"`);
+  }
+  return n;
+}
+
+/** Longest --hold-ms: ten minutes, so a typo cannot leave a lock held for a day. */
+const HOLD_MS_MAX = 600_000;
+
+function milliseconds(flag: string, value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > HOLD_MS_MAX) {
+    throw new UsageError(`${flag} must be a whole number from 0 to ${HOLD_MS_MAX}, got "${value}"`);
   }
   return n;
 }
@@ -167,19 +185,21 @@ async function deleteTree(zk: ZooKeeper, path: string): Promise<void> {
   });
 }
 
-async function mutexDemo({ server, workers, rounds }: MutexDemo): Promise<number> {
+async function mutexDemo({ server, workers, rounds, holdMs }: MutexDemo): Promise<number> {
   const log = timeline();
   const admin = await open(server);
   const base = `/zkts-demo-mutex-${process.pid}-${Date.now()}`;
   const clients: ZooKeeper[] = [];
   try {
     await admin.create(base, "0");
-    log("demo", `counter at ${base} = 0; ${workers} workers × ${rounds} rounds`);
+    const held = holdMs > 0 ? `, each lock held ${holdMs} ms` : "";
+    log("demo", `counter at ${base} = 0; ${workers} workers × ${rounds} rounds${held}`);
     for (let i = 1; i <= workers; i++) clients.push(await open(server));
     await Promise.all(
       clients.map(async (zk, i) => {
         const who = `worker-${i + 1}`;
-        const mutex = new Mutex(zk, `${base}/lock`);
+        // Its name in its lock node: what the dashboard shows as the holder's id.
+        const mutex = new Mutex(zk, `${base}/lock`, { data: who });
         mutex.onLost((event) => log(who, `LOST the lock (${event.reason})`));
         for (let round = 0; round < rounds; round++) {
           log(who, "waits");
@@ -188,6 +208,7 @@ async function mutexDemo({ server, workers, rounds }: MutexDemo): Promise<number
           const before = Number(data.toString());
           await zk.setData(base, String(before + 1));
           log(who, `holds (counter ${before} → ${before + 1})`);
+          if (holdMs > 0) await sleep(holdMs);
           // Printed before the release: nobody else can hold the lock until it completes.
           log(who, "releases");
           await mutex.release();

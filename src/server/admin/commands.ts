@@ -31,6 +31,7 @@ import {
   watchSummary,
 } from "../four-letter-words/watches.js";
 import { JsonDouble, type JsonValue } from "./jackson-json.js";
+import { leader, observers, votingView, zabState } from "./quorum-commands.js";
 
 /** The server and what the HTTP request said after `?`. */
 export interface AdminContext extends ServerView {
@@ -70,8 +71,6 @@ function response(command: string, fields: Fields, error: string | null): Map<st
   if (!map.has("error")) map.set("error", error);
   return map;
 }
-
-const NOT_INITIALIZED: Fields = [["error", "server is not initialized"]];
 
 const COMMANDS: readonly AdminCommand[] = [
   command(["connection_stat_reset", "crst"], (ctx) => {
@@ -119,8 +118,10 @@ const COMMANDS: readonly AdminCommand[] = [
   command(["last_snapshot", "lsnp"], lastSnapshot),
   command(["leader", "lead"], leader),
   command(["monitor", "mntr"], monitor, false),
-  // zkts keeps no per-observer figures to reset.
-  command(["observer_connection_stat_reset", "orst"], () => []),
+  command(["observer_connection_stat_reset", "orst"], (ctx) => {
+    ctx.quorum?.resetObserverCounts?.();
+    return [];
+  }),
   command(["ruok"], () => []),
   command(["set_trace_mask", "stmk"], setTraceMaskCommand, false),
   command(["server_stats", "srvr"], (ctx) => serverStats(ctx)),
@@ -133,11 +134,7 @@ const COMMANDS: readonly AdminCommand[] = [
     ctx.server.stats.reset();
     return [];
   }),
-  // A leader's observers: zkts does not list its learners yet.
-  command(["observers", "obsr"], () => [
-    ["synced_observers", 0],
-    ["observers", []],
-  ]),
+  command(["observers", "obsr"], observers),
   command(["system_properties", "sysp"], systemProperties, false),
   command(["voting_view"], votingView),
   command(["watches", "wchc"], (ctx) => [
@@ -284,17 +281,6 @@ function lastSnapshot(ctx: AdminContext): Fields {
   ];
 }
 
-function leader({ quorum }: AdminContext): Fields {
-  if (quorum === undefined) return NOT_INITIALIZED;
-  const id = quorum.leaderId();
-  const server = quorum.servers.find((s) => s.id === id);
-  return [
-    ["is_leader", quorum.state() === "LEADING"],
-    ["leader_id", id ?? -1],
-    ["leader_ip", server?.host ?? ""],
-  ];
-}
-
 function setTraceMaskCommand(ctx: AdminContext, args: ReadonlyMap<string, string>): Fields {
   const text = args.get("traceMask");
   if (text === undefined) return [["error", "setTraceMask requires long traceMask argument"]];
@@ -326,36 +312,4 @@ function systemProperties(ctx: AdminContext): Fields {
     properties.set(key, value);
   }
   return [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** The voting members as "host:quorumPort:electionPort:participant[;clientHost:clientPort]". */
-function votingView({ quorum }: AdminContext): Fields {
-  if (quorum === undefined) return [["current_config", new Map()]];
-  const view = new Map<number, JsonValue>();
-  for (const s of quorum.servers) {
-    if (s.type !== "participant") continue;
-    const client =
-      s.clientPort === undefined ? "" : `;${s.clientAddress ?? "0.0.0.0"}:${s.clientPort}`;
-    view.set(s.id, `${s.host}:${s.quorumPort}:${s.electionPort}:participant${client}`);
-  }
-  return [["current_config", view]];
-}
-
-/** QuorumPeer.ZabState: election, discovery, synchronization or broadcast. */
-function zabState({ quorum }: AdminContext): Fields {
-  if (quorum === undefined) {
-    return [
-      ["voting", false],
-      ["zabstate", ""],
-    ];
-  }
-  const me = quorum.servers.find((s) => s.id === quorum.myId);
-  const state = quorum.state();
-  // zkts's Zab does not tell discovery from synchronization: both are "not serving yet".
-  const phase =
-    state === "LOOKING" ? "election" : quorum.serving() ? "broadcast" : "synchronization";
-  return [
-    ["voting", me?.type === "participant"],
-    ["zabstate", phase],
-  ];
 }

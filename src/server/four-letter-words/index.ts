@@ -12,6 +12,7 @@
  */
 import type { ConnectionStats } from "../connection.js";
 import type { QuorumServer } from "../ensemble-config.js";
+import type { LearnerLinkInfo } from "../quorum/transport.js";
 import type { ZooKeeperServer } from "../zookeeper-server.js";
 import { conf, dirs, envi } from "./environment.js";
 import { mntr } from "./monitor.js";
@@ -58,8 +59,20 @@ export interface QuorumView {
   serving(): boolean;
   /** The epoch this server is in (its currentEpoch once synced). */
   epoch?(): bigint;
+  /** The last zxid in this server's txn log, committed or not (QuorumPeer.getLastLoggedZxid). */
+  lastLoggedZxid?(): bigint;
   /** A leader's followers that are synced with it (empty on the others). */
   syncedFollowers?(): number[];
+  /** A leader's observers that are synced with it, with their links (empty on the others). */
+  syncedObservers?(): ObserverLink[];
+  /** Zeroes the counts of the leader's links with its observers (`orst`). */
+  resetObserverCounts?(): void;
+}
+
+/** A synced observer and the leader's link with it (ZooKeeper's LearnerHandler for it). */
+export interface ObserverLink {
+  readonly id: number;
+  readonly link: LearnerLinkInfo;
 }
 
 export interface FourLetterContext extends ServerView {

@@ -104,7 +104,7 @@ export async function startEnsembleServer(
   zooKeeper.stats.metrics.roleChanged(peer.state, Date.now());
   const served = await serveClients(zooKeeper, resolved, log, {
     // What the AdminServer and the metrics show of the ensemble.
-    quorum: quorumView(me, ensemble, peer),
+    quorum: quorumView(me, ensemble, shell),
     ...(adminExtension !== undefined && { adminExtension }),
     stop: async () => {
       role.stopReadOnly();
@@ -128,8 +128,9 @@ export async function startEnsembleServer(
 function quorumView(
   me: QuorumServer,
   ensemble: EnsembleConfig,
-  peer: QuorumPeerShell<Buffer>["peer"],
+  shell: QuorumPeerShell<Buffer>,
 ): QuorumView {
+  const { peer } = shell;
   return {
     myId: me.id,
     servers: ensemble.servers,
@@ -137,6 +138,14 @@ function quorumView(
     leaderId: () => peer.leader,
     serving: () => peer.serving,
     epoch: () => peer.epoch,
+    lastLoggedZxid: () => peer.lastZxid,
     syncedFollowers: () => peer.syncedFollowers(),
+    // An observer synced in Zab whose link just closed is left out: it has no link to show.
+    syncedObservers: () =>
+      peer.syncedObservers().flatMap((id) => {
+        const link = shell.learnerLink(id);
+        return link === undefined ? [] : [{ id, link }];
+      }),
+    resetObserverCounts: () => shell.resetLearnerCounts(peer.syncedObservers()),
   };
 }

@@ -15,7 +15,7 @@ import { type DurableState, type ZabConfig, ZabPeer } from "../../zab/peer.js";
 import { isCommitOnly, isEager, type Ready } from "../../zab/ready.js";
 import type { QuorumServer } from "../ensemble-config.js";
 import type { Logger } from "../logger.js";
-import { QuorumTransport } from "./transport.js";
+import { type LearnerLinkInfo, QuorumTransport } from "./transport.js";
 
 export interface PeerStorage<P> {
   /** Makes the Ready's epochs, truncation, snapshot and appends durable. */
@@ -105,6 +105,16 @@ export class QuorumPeerShell<P> {
       sent = this.peer.forward(request);
     });
     return sent;
+  }
+
+  /** A leader's link with learner `id` (its counts and address), or undefined. */
+  learnerLink(id: number): LearnerLinkInfo | undefined {
+    return this.transport.learnerLink(id);
+  }
+
+  /** Zeroes the counts of the leader's links with learners `ids`. */
+  resetLearnerCounts(ids: readonly number[]): void {
+    for (const id of ids) this.transport.resetLearnerCounts(id);
   }
 
   /** Feeds the peer, then queues its Ready behind the ones before it. */

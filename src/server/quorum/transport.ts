@@ -22,6 +22,34 @@ export interface TransportHandlers<P> {
   disconnected(peer: number): void;
 }
 
+/**
+ * A leader's link with one learner, as ZooKeeper's LearnerHandler.getLearnerHandlerInfo shows
+ * it (the AdminServer's `observers`). Counts are of quorum frames, the hello not included.
+ */
+export interface LearnerLinkInfo {
+  /** The learner's address, "ip:port". */
+  readonly remote: string;
+  /** When the learner connected, in ms since the epoch. */
+  readonly establishedAt: number;
+  /** Frames waiting for the link's next socket write, and their bytes. */
+  readonly queuedPackets: number;
+  readonly queuedBytes: number;
+  readonly packetsReceived: number;
+  readonly packetsSent: number;
+  /** Client requests the learner forwarded. */
+  readonly requests: number;
+  /** The last zxid sent to it (a txn, a commit or a sync's end); -1 before any. */
+  readonly lastZxid: bigint;
+}
+
+interface LinkCounts {
+  readonly establishedAt: number;
+  packetsReceived: number;
+  packetsSent: number;
+  requests: number;
+  lastZxid: bigint;
+}
+
 interface Link {
   readonly peer: number;
   readonly socket: net.Socket;
@@ -29,6 +57,8 @@ interface Link {
   pending: Buffer[] | undefined;
   /** Frames for the next write: one socket write per link per turn of the event loop. */
   out?: Buffer[] | undefined;
+  /** Inbound quorum links only (a leader's learners). */
+  counts?: LinkCounts;
 }
 
 export class QuorumTransport<P> {
@@ -93,9 +123,15 @@ export class QuorumTransport<P> {
         if (channel === "quorum") {
           // A learner that connects again replaces its old link.
           this.inbound.get(id)?.socket.destroy();
-          this.inbound.set(id, { peer: id, socket, pending: undefined });
+          const counts = newCounts();
+          this.inbound.set(id, { peer: id, socket, pending: undefined, counts });
         }
         return;
+      }
+      const counts = this.inbound.get(peer)?.counts;
+      if (channel === "quorum" && counts !== undefined) {
+        counts.packetsReceived++;
+        if (isClientRequest(frame as Message<P>)) counts.requests++;
       }
       this.handlers.message(peer, frame as Message<P>);
     });
@@ -134,8 +170,34 @@ export class QuorumTransport<P> {
       this.write(this.connect(this.outbound, to, "quorum"), frame);
     } else {
       const link = this.inbound.get(to);
-      if (link !== undefined) this.write(link, frame);
+      if (link === undefined) return;
+      if (link.counts !== undefined) countSent(link.counts, message);
+      this.write(link, frame);
     }
+  }
+
+  /** The leader's link with learner `peer`, or undefined when it has none. */
+  learnerLink(peer: number): LearnerLinkInfo | undefined {
+    const link = this.inbound.get(peer);
+    if (link?.counts === undefined) return undefined;
+    const queued = link.out ?? [];
+    const { remoteAddress, remotePort } = link.socket;
+    return {
+      ...link.counts,
+      remote: `${remoteAddress ?? ""}:${remotePort ?? 0}`,
+      queuedPackets: queued.length,
+      queuedBytes: queued.reduce((sum, frame) => sum + frame.length, 0),
+    };
+  }
+
+  /** Zeroes a learner link's counts (ZooKeeper's resetObserverConnectionStats). */
+  resetLearnerCounts(peer: number): void {
+    const counts = this.inbound.get(peer)?.counts;
+    if (counts === undefined) return;
+    counts.packetsReceived = 0;
+    counts.packetsSent = 0;
+    counts.requests = 0;
+    counts.lastZxid = -1n;
   }
 
   /**
@@ -211,5 +273,45 @@ export class QuorumTransport<P> {
     await Promise.all(
       this.listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
+  }
+}
+
+/**
+ * A learner's forwarded session or write. Its sessions' activity also travels as a REQUEST
+ * here, but ZooKeeper's learners report that in their PINGs: it is not counted.
+ */
+function isClientRequest(message: Message<unknown>): boolean {
+  if (message.type !== "REQUEST") return false;
+  return (message.request as { kind?: unknown } | null)?.kind !== "touch";
+}
+
+function newCounts(): LinkCounts {
+  return {
+    establishedAt: Date.now(),
+    packetsReceived: 0,
+    packetsSent: 0,
+    requests: 0,
+    lastZxid: -1n,
+  };
+}
+
+/** Counts a frame to a learner; like LearnerHandler, a zxid above 0 becomes its last zxid. */
+function countSent(counts: LinkCounts, message: Message<unknown>): void {
+  counts.packetsSent++;
+  const zxid = sentZxid(message);
+  if (zxid !== undefined && zxid > 0n) counts.lastZxid = zxid;
+}
+
+function sentZxid(message: Message<unknown>): bigint | undefined {
+  switch (message.type) {
+    case "PROPOSAL":
+    case "INFORM":
+      return message.entry.zxid;
+    case "COMMIT":
+      return message.zxid;
+    case "SYNC":
+      return message.entries.at(-1)?.zxid ?? message.snapshot?.zxid ?? message.truncateTo;
+    default:
+      return undefined;
   }
 }
