@@ -56,6 +56,11 @@ const SCHEMES: Readonly<Record<string, (perms: number) => ACL[]>> = {
   ipOther: (perms) => [{ perms, id: id("ip", "10.1.2.3") }],
   ipMask: (perms) => [{ perms, id: id("ip", "127.0.0.0/8") }],
   ipMaskOther: (perms) => [{ perms, id: id("ip", "10.0.0.0/8") }],
+  // Two entries: the world gets the perms, alice the rest (checkACL looks at every entry).
+  split: (perms) => [
+    { perms, id: id("world", "anyone") },
+    digestACL("alice", "secret", Perms.ALL & ~perms),
+  ],
 };
 
 const BITS = {
@@ -148,6 +153,12 @@ const OPS: readonly Op[] = [
       zk.create(`${n}/ttl`, "", { mode: CreateMode.PERSISTENT_WITH_TTL, ttlMs: 600_000 }),
   ],
   ["create ephemeral", async (zk, n) => zk.create(`${n}/eph`, "", { mode: CreateMode.EPHEMERAL })],
+  [
+    "create sequential",
+    async (zk, n) => zk.create(`${n}/seq-`, "", { mode: CreateMode.PERSISTENT_SEQUENTIAL }),
+  ],
+  // fixupACL comes before the parent's check: "auth" without an authenticated id is INVALIDACL.
+  ["create with the node's ACL", async (zk, n, acl) => zk.create(`${n}/same-acl`, "", { acl })],
   ["create existing", async (zk, n) => zk.create(`${n}/c`)],
   ["getEphemerals", async (zk, n) => (await zk.getEphemerals(n)).join(",")],
   ["setData bad version", async (zk, n) => stat(await zk.setData(n, "x", { version: 99 }))],
@@ -158,7 +169,12 @@ const OPS: readonly Op[] = [
       JSON.stringify((await zk.multi([{ type: "setData", path: n, data: "m" }])).length),
   ],
   ["delete missing", async (zk, n) => done(zk.delete(`${n}/missing`))],
-  ["delete", async (zk, n) => done(zk.delete(`${n}/c`))],
+  ["delete not empty", async (zk, n) => done(zk.delete(`${n}/c`))],
+  ["delete", async (zk, n) => done(zk.delete(`${n}/leaf`))],
+  [
+    "multi delete",
+    async (zk, n) => JSON.stringify(await zk.multi([{ type: "delete", path: `${n}/leaf2` }])),
+  ],
   [
     "multi create",
     async (zk, n) => JSON.stringify((await zk.multi([{ type: "create", path: `${n}/mc` }])).length),
@@ -170,6 +186,37 @@ const OPS: readonly Op[] = [
     async (zk, n) => ((r) => `${r.data} ${stat(r.stat)}`)(await zk.getData(n)),
   ],
   ["getChildren after", async (zk, n) => (await zk.getChildren(n)).sort().join(",")],
+];
+
+/**
+ * What ZooKeeper 3.8 answers without an ACL check: exists, sync, getEphemerals, addWatch (3.8.0
+ * checks no READ for a persistent watch), removeWatches; a multiRead answers ok with an error
+ * per read inside.
+ */
+const UNCHECKED = [
+  "exists",
+  "multiRead",
+  "sync",
+  "addWatch",
+  "exists+watch",
+  "removeWatches",
+  "getEphemerals",
+];
+
+/** addAuth's corners: each on a fresh session, since AUTHFAILED ends it. */
+const ADD_AUTH: readonly [scheme: string, auth: string][] = [
+  ["digest", "bob:pw"],
+  ["digest", "nocolon"],
+  ["digest", ""],
+  ["digest", "super:test"],
+  ["digest", "super:wrong"],
+  ["ip", "10.1.2.3"],
+  ["world", "anyone"],
+  ["auth", ""],
+  ["super", ""],
+  ["x509", ""],
+  ["sasl", "alice"],
+  ["nosuch", "x"],
 ];
 
 interface Side {
@@ -206,6 +253,8 @@ async function makeNodes(zk: ZooKeeper): Promise<void> {
           zk.create(n, "d"),
           zk.create(`${n}/c`),
           zk.create(`${n}/c/grandchild`),
+          zk.create(`${n}/leaf`),
+          zk.create(`${n}/leaf2`),
           zk.setACL(n, aclOf(bits)),
         );
       }
@@ -444,30 +493,19 @@ describe("ACLs: Apache ZooKeeper and zkts", {
       .filter(([key, answer]) => actual.get(key) !== answer)
       .map(([key, answer]) => `${key}: Apache ${answer}, zkts ${actual.get(key)}`);
     assert.deepEqual(differences.slice(0, 40), [], `${differences.length} of ${cases} differ`);
-    // The matrix did see refusals and passes for every opcode that checks (so a server that
-    // checked nothing, or refused everything, would have failed above).
-    const refused = new Set(
-      [...expected]
-        .filter(([, a]) => a === "error -102")
-        .map(([k]) => k.split(" ").slice(3).join(" ")),
-    );
-    for (const op of [
-      "getData",
-      "getChildren",
-      "getChildren2",
-      "getACL",
-      "getAllChildrenNumber",
-      "multi check",
-      "create",
-      "create2",
-      "createContainer",
-      "createTTL",
-      "setData",
-      "delete",
-      "setACL",
-    ]) {
-      assert.ok(refused.has(op), `${op} was refused somewhere`);
+    // Which opcodes checked an ACL at all, by Apache ZooKeeper's answers: each that checks was
+    // refused somewhere and passed somewhere, so a server that checked nothing, or refused
+    // everything, would have differed above; those that check nothing were never refused.
+    const seen = new Map<string, Set<string>>();
+    for (const [key, answer] of expected) {
+      const op = key.split(" ").slice(3).join(" ");
+      const kinds = seen.get(op) ?? new Set<string>();
+      kinds.add(answer === "error -102" ? "NOAUTH" : "other");
+      seen.set(op, kinds);
     }
+    const unchecked = OPS.map(([op]) => op).filter((op) => !seen.get(op)?.has("NOAUTH"));
+    assert.deepEqual(unchecked, UNCHECKED, "the opcodes that check no ACL");
+    for (const [op, kinds] of seen) assert.ok(kinds.has("other"), `${op} passed somewhere`);
   });
 
   test("the edge cases of fixupACL and checkACL answer the same", async () => {
@@ -484,6 +522,34 @@ describe("ACLs: Apache ZooKeeper and zkts", {
     assert.ok(
       expected.some((a) => a.endsWith("error -114")),
       "some ACL was INVALIDACL",
+    );
+  });
+  test("addAuth with each scheme: the same ids, or AUTHFAILED", async () => {
+    const answers: string[][] = [];
+    for (const side of sides) {
+      const out: string[] = [];
+      for (const [scheme, auth] of ADD_AUTH) {
+        const zk = await connect(side.server.connectString);
+        try {
+          const added = await outcome(async () => done(zk.addAuth(scheme, auth)));
+          const ids = await outcome(async () =>
+            (await zk.whoAmI())
+              .map((i) => `${i.authScheme}:${i.user}`)
+              .sort()
+              .join(","),
+          );
+          out.push(`addAuth ${scheme} "${auth}": ${added}; whoAmI ${ids}`);
+        } finally {
+          await zk.close().catch(() => {});
+        }
+      }
+      answers.push(out);
+    }
+    const [expected, actual] = answers as [string[], string[]];
+    assert.deepEqual(actual, expected);
+    assert.ok(
+      expected.some((a) => a.includes("error -115")),
+      "some addAuth was AUTHFAILED",
     );
   });
 });
