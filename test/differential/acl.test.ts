@@ -14,8 +14,10 @@
  * (INVALIDACL), an empty ACL, "auth" without an authenticated id, CREATOR_ALL_ACL, duplicates,
  * perms 0 and out of range, ip expressions with bad masks, digest ids of odd shape.
  *
- * Left out: the sasl scheme (zkts has no SASL yet) and x509, which needs TLS on both servers:
- * test/interop/tls.test.ts compares the x509 scheme with Apache ZooKeeper step by step.
+ * Then addAuth with each scheme, and the matrix once more over TLS for the x509 scheme (both
+ * servers with ssl.clientAuth=want; test/interop/tls.test.ts compares subject forms and x509
+ * ids step by step). Left out: the sasl scheme (zkts has no SASL yet) and watch delivery, which
+ * the watch suites cover.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -33,6 +35,13 @@ import {
 } from "../../src/index.js";
 import { startZooKeeper, type ZooKeeperProcess } from "../harness/apache-zookeeper.js";
 import { apacheZooKeeperSkip } from "../harness/installation.js";
+import type { Certificates } from "../harness/tls-certs.js";
+import {
+  makeTestCertificates,
+  type SecureTarget,
+  startApacheTls,
+  startZktsTls,
+} from "../harness/tls-servers.js";
 import { startZkts } from "../harness/zkts-server.js";
 
 const SUPER_DIGEST = digestId("super", "test");
@@ -48,7 +57,8 @@ const SESSIONS: Readonly<Record<string, string | undefined>> = {
 const id = (scheme: string, value: string) => ({ scheme, id: value });
 
 /** The ACL schemes of the matrix: the ACL each gives for a set of perms. */
-const SCHEMES: Readonly<Record<string, (perms: number) => ACL[]>> = {
+type Schemes = Readonly<Record<string, (perms: number) => ACL[]>>;
+const SCHEMES: Schemes = {
   world: (perms) => [{ perms, id: id("world", "anyone") }],
   auth: (perms) => [{ perms, id: id("auth", "") }],
   digest: (perms) => [digestACL("alice", "secret", perms)],
@@ -238,16 +248,16 @@ const nodePath = (scheme: string, perms: string, session: string) =>
   `/acl/${scheme}/${perms}/${session}`;
 
 /** alice makes every node open, with the children the ops need, then gives it its ACL. */
-async function makeNodes(zk: ZooKeeper): Promise<void> {
+async function makeNodes(zk: ZooKeeper, schemes: Schemes, sessions: string[]): Promise<void> {
   await zk.create("/acl");
-  await Promise.all(Object.keys(SCHEMES).map((s) => zk.create(`/acl/${s}`)));
+  await Promise.all(Object.keys(schemes).map((s) => zk.create(`/acl/${s}`)));
   await Promise.all(
-    Object.keys(SCHEMES).flatMap((s) => PERM_SETS.map(([p]) => zk.create(`/acl/${s}/${p}`))),
+    Object.keys(schemes).flatMap((s) => PERM_SETS.map(([p]) => zk.create(`/acl/${s}/${p}`))),
   );
   const chains: Promise<unknown>[] = [];
-  for (const [scheme, aclOf] of Object.entries(SCHEMES)) {
+  for (const [scheme, aclOf] of Object.entries(schemes)) {
     for (const [perms, bits] of PERM_SETS) {
-      for (const session of Object.keys(SESSIONS)) {
+      for (const session of sessions) {
         const n = nodePath(scheme, perms, session);
         chains.push(
           zk.create(n, "d"),
@@ -263,14 +273,17 @@ async function makeNodes(zk: ZooKeeper): Promise<void> {
   await Promise.all(chains);
 }
 
-/** Every (scheme, perms, session, op) of the matrix and what it answered on this side. */
-async function runMatrix(side: Side): Promise<Map<string, string>> {
-  await makeNodes(side.sessions.get("alice") as ZooKeeper);
+/** Every (scheme, perms, session, op) of the matrix and what it answered on one server. */
+async function runMatrix(
+  sessions: ReadonlyMap<string, ZooKeeper>,
+  schemes: Schemes,
+): Promise<Map<string, string>> {
+  await makeNodes(sessions.get("alice") as ZooKeeper, schemes, [...sessions.keys()]);
   const answers = new Map<string, string>();
   const chains: Promise<void>[] = [];
-  for (const [scheme, aclOf] of Object.entries(SCHEMES)) {
+  for (const [scheme, aclOf] of Object.entries(schemes)) {
     for (const [perms, bits] of PERM_SETS) {
-      for (const [session, zk] of side.sessions) {
+      for (const [session, zk] of sessions) {
         const n = nodePath(scheme, perms, session);
         chains.push(
           (async () => {
@@ -287,6 +300,39 @@ async function runMatrix(side: Side): Promise<Map<string, string>> {
   }
   await Promise.all(chains);
   return answers;
+}
+
+/**
+ * The matrix on both servers, side by side, required to answer alike. Then which opcodes
+ * checked an ACL at all, by Apache ZooKeeper's answers: each that checks was refused somewhere
+ * and passed somewhere, so a server that checked nothing, or refused everything, would have
+ * differed; those that check nothing were never refused.
+ */
+async function compareMatrix(
+  apache: ReadonlyMap<string, ZooKeeper>,
+  zkts: ReadonlyMap<string, ZooKeeper>,
+  schemes: Schemes,
+): Promise<void> {
+  const [expected, actual] = await Promise.all([
+    runMatrix(apache, schemes),
+    runMatrix(zkts, schemes),
+  ]);
+  const cases = Object.keys(schemes).length * PERM_SETS.length * apache.size * OPS.length;
+  assert.equal(expected.size, cases);
+  const differences = [...expected]
+    .filter(([key, answer]) => actual.get(key) !== answer)
+    .map(([key, answer]) => `${key}: Apache ${answer}, zkts ${actual.get(key)}`);
+  assert.deepEqual(differences.slice(0, 40), [], `${differences.length} of ${cases} differ`);
+  const seen = new Map<string, Set<string>>();
+  for (const [key, answer] of expected) {
+    const op = key.split(" ").slice(3).join(" ");
+    const kinds = seen.get(op) ?? new Set<string>();
+    kinds.add(answer === "error -102" ? "NOAUTH" : "other");
+    seen.set(op, kinds);
+  }
+  const unchecked = OPS.map(([op]) => op).filter((op) => !seen.get(op)?.has("NOAUTH"));
+  assert.deepEqual(unchecked, UNCHECKED, "the opcodes that check no ACL");
+  for (const [op, kinds] of seen) assert.ok(kinds.has("other"), `${op} passed somewhere`);
 }
 
 type EdgeStep = readonly [name: string, session: string, call: (zk: ZooKeeper) => Promise<string>];
@@ -485,27 +531,7 @@ describe("ACLs: Apache ZooKeeper and zkts", {
 
   test("every scheme x permission x opcode x session answers the same", async () => {
     const [apache, zkts] = sides as [Side, Side];
-    const [expected, actual] = await Promise.all([runMatrix(apache), runMatrix(zkts)]);
-    const cases =
-      Object.keys(SCHEMES).length * PERM_SETS.length * Object.keys(SESSIONS).length * OPS.length;
-    assert.equal(expected.size, cases);
-    const differences = [...expected]
-      .filter(([key, answer]) => actual.get(key) !== answer)
-      .map(([key, answer]) => `${key}: Apache ${answer}, zkts ${actual.get(key)}`);
-    assert.deepEqual(differences.slice(0, 40), [], `${differences.length} of ${cases} differ`);
-    // Which opcodes checked an ACL at all, by Apache ZooKeeper's answers: each that checks was
-    // refused somewhere and passed somewhere, so a server that checked nothing, or refused
-    // everything, would have differed above; those that check nothing were never refused.
-    const seen = new Map<string, Set<string>>();
-    for (const [key, answer] of expected) {
-      const op = key.split(" ").slice(3).join(" ");
-      const kinds = seen.get(op) ?? new Set<string>();
-      kinds.add(answer === "error -102" ? "NOAUTH" : "other");
-      seen.set(op, kinds);
-    }
-    const unchecked = OPS.map(([op]) => op).filter((op) => !seen.get(op)?.has("NOAUTH"));
-    assert.deepEqual(unchecked, UNCHECKED, "the opcodes that check no ACL");
-    for (const [op, kinds] of seen) assert.ok(kinds.has("other"), `${op} passed somewhere`);
+    await compareMatrix(apache.sessions, zkts.sessions, SCHEMES);
   });
 
   test("the edge cases of fixupACL and checkACL answer the same", async () => {
@@ -551,5 +577,72 @@ describe("ACLs: Apache ZooKeeper and zkts", {
       expected.some((a) => a.includes("error -115")),
       "some addAuth was AUTHFAILED",
     );
+  });
+});
+
+/**
+ * The x509 scheme in the same matrix: both servers serve TLS only, with ssl.clientAuth=want so
+ * that a session without a certificate connects too. alice and bob present certificates (their
+ * x509 ids), the super user a digest; the nodes name alice's certificate, "auth" as alice (her
+ * certificate's id, the one authenticated id she has), and a two-entry ACL.
+ */
+describe("ACLs over TLS: the x509 scheme in the matrix", {
+  skip: apacheZooKeeperSkip(),
+  timeout: 180_000,
+}, () => {
+  let certs: Certificates;
+  const targets: SecureTarget[] = [];
+  const sessions: Map<string, ZooKeeper>[] = [];
+  before(async () => {
+    certs = await makeTestCertificates();
+    targets.push(
+      ...(await Promise.all([
+        startApacheTls(certs, "want", {
+          "zookeeper.DigestAuthenticationProvider.superDigest": SUPER_DIGEST,
+          "zookeeper.extendedTypesEnabled": "true",
+        }),
+        startZktsTls(certs, "want", { superDigest: SUPER_DIGEST, extendedTypesEnabled: true }),
+      ])),
+    );
+    const { alice, bob } = certs.clients;
+    for (const target of targets) {
+      const open = (options: Parameters<typeof connect>[1]) => connect(target.address, options);
+      sessions.push(
+        new Map([
+          ["anonymous", await open({ secure: { ca: certs.ca } })],
+          ["alice", await open({ secure: { ca: certs.ca, cert: alice.cert, key: alice.key } })],
+          ["bob", await open({ secure: { ca: certs.ca, cert: bob.cert, key: bob.key } })],
+          [
+            "super",
+            await open({
+              secure: { ca: certs.ca },
+              auth: [{ scheme: "digest", auth: "super:test" }],
+            }),
+          ],
+        ]),
+      );
+    }
+  });
+  after(async () => {
+    for (const map of sessions) for (const zk of map.values()) await zk.close().catch(() => {});
+    for (const target of targets) await target.close();
+    await certs?.remove();
+  });
+
+  test("x509 x permission x opcode x session answers the same", async () => {
+    const subject = certs.clients.alice.subject;
+    const x509: Schemes = {
+      x509: (perms) => [{ perms, id: id("x509", subject) }],
+      auth: (perms) => [{ perms, id: id("auth", "") }],
+      split: (perms) => [
+        { perms, id: id("world", "anyone") },
+        { perms: Perms.ALL & ~perms, id: id("x509", subject) },
+      ],
+    };
+    const [apache, zkts] = sessions as [Map<string, ZooKeeper>, Map<string, ZooKeeper>];
+    const who = async (zk: ZooKeeper) => (await zk.whoAmI()).map((i) => i.authScheme).sort();
+    assert.deepEqual(await who(apache.get("alice") as ZooKeeper), ["ip", "x509"]);
+    assert.deepEqual(await who(zkts.get("alice") as ZooKeeper), ["ip", "x509"]);
+    await compareMatrix(apache, zkts, x509);
   });
 });
