@@ -5,7 +5,6 @@
  * isValid).
  */
 import { createHash } from "node:crypto";
-import { isIP } from "node:net";
 import type { ACL, Id } from "../jute/records.js";
 import { ErrorCode } from "../protocol/errors.js";
 import { javaHashOrder } from "./java-hash-order.js";
@@ -77,8 +76,10 @@ function matches(scheme: string, id: string, aclExpr: string): boolean {
 /**
  * PrepRequestProcessor.fixupACL: drops duplicates, expands "auth" to the connection's
  * authenticated ids, and refuses (INVALIDACL) an empty list or an id no provider accepts.
+ * `x509` says whether the x509 provider is there: ZooKeeper registers it only when configured
+ * (authProvider.x509, which TLS client certificates need), so zkts has it when it serves TLS.
  */
-export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
+export function fixupACL(acl: readonly ACL[], ids: readonly Id[], x509 = false): ACL[] {
   const unique: ACL[] = [];
   for (const entry of acl) {
     if (!unique.some((u) => sameACL(u, entry))) unique.push(entry);
@@ -96,7 +97,7 @@ export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
       );
       if (authenticated.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
       for (const a of authenticated) fixed.push({ perms: entry.perms, id: a });
-    } else if (isValidId(scheme, id)) fixed.push(entry);
+    } else if (isValidId(scheme, id, x509)) fixed.push(entry);
     else throw new KeeperError(ErrorCode.INVALIDACL);
   }
   return fixed;
@@ -106,50 +107,73 @@ function sameACL(a: ACL, b: ACL): boolean {
   return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
 }
 
-function isValidId(scheme: string, id: string): boolean {
-  if (scheme === "digest") return id.split(":").length === 2;
+function isValidId(scheme: string, id: string, x509: boolean): boolean {
+  if (scheme === "digest") return javaSplitLength(id, ":") === 2;
   if (scheme === "ip") return validIpExpression(id);
-  if (scheme === "x509") return isValidDistinguishedName(id);
+  if (scheme === "x509") return x509 && isValidDistinguishedName(id);
   return false;
 }
 
+/**
+ * The length of Java's `text.split(separator)`: trailing empty strings are dropped, so
+ * DigestAuthenticationProvider.isValid refuses "user:" and ":" yet accepts "user:hash:".
+ */
+function javaSplitLength(text: string, separator: string): number {
+  if (text === "") return 1;
+  const parts = text.split(separator);
+  while (parts.length > 0 && parts[parts.length - 1] === "") parts.pop();
+  return parts.length;
+}
+
+/** Java's Integer.parseInt: an optional sign and decimal digits within an int, else null. */
+function javaParseInt(text: string): number | null {
+  if (!/^[+-]?[0-9]+$/.test(text)) return null;
+  const n = Number(text);
+  return n >= -(2 ** 31) && n <= 2 ** 31 - 1 ? n : null;
+}
+
+/**
+ * IPAuthenticationProvider's "addr[/bits]" as ZooKeeper 3.8 reads it: an IPv4 address of four
+ * ints 0..255 (so "127.000.0.01" passes and "::1" does not: 3.8 has no IPv6 yet) and a mask of
+ * 0..32 bits. Null for an expression it refuses.
+ */
+function ipExpression(expr: string): { address: number[]; bits: number } | null {
+  const slash = expr.indexOf("/");
+  const address = v4Bytes(slash < 0 ? expr : expr.slice(0, slash));
+  if (address === null) return null;
+  if (slash < 0) return { address, bits: 32 };
+  const bits = javaParseInt(expr.slice(slash + 1));
+  return bits === null || bits < 0 || bits > 32 ? null : { address, bits };
+}
+
+/** IPAuthenticationProvider.v4addr2Bytes. */
+function v4Bytes(address: string): number[] | null {
+  const parts = address.split(".");
+  if (parts.length !== 4) return null;
+  const bytes: number[] = [];
+  for (const part of parts) {
+    const v = javaParseInt(part);
+    if (v === null || v < 0 || v > 255) return null;
+    bytes.push(v);
+  }
+  return bytes;
+}
+
 function validIpExpression(expr: string): boolean {
-  const [address = "", bits, ...rest] = expr.split("/");
-  if (rest.length > 0) return false;
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+  return ipExpression(expr) !== null;
 }
 
 /** IPAuthenticationProvider.matches: the client address within "addr[/bits]". */
 function ipMatches(clientIp: string, aclExpr: string): boolean {
-  const [address = "", bitsText] = aclExpr.split("/");
-  const a = ipBytes(clientIp);
-  const b = ipBytes(address);
-  if (a === null || b === null || a.length !== b.length) return false;
-  const bits = bitsText === undefined ? a.length * 8 : Number(bitsText);
-  for (let i = 0; i < a.length; i++) {
-    const maskBits = Math.max(0, Math.min(8, bits - i * 8));
+  const acl = ipExpression(aclExpr);
+  const client = v4Bytes(clientIp);
+  if (acl === null || client === null) return false;
+  for (let i = 0; i < 4; i++) {
+    const maskBits = Math.max(0, Math.min(8, acl.bits - i * 8));
     const mask = maskBits === 0 ? 0 : (0xff << (8 - maskBits)) & 0xff;
-    if (((a[i] as number) & mask) !== ((b[i] as number) & mask)) return false;
+    if (((client[i] as number) & mask) !== ((acl.address[i] as number) & mask)) return false;
   }
   return true;
-}
-
-function ipBytes(ip: string): number[] | null {
-  if (isIP(ip) === 4) return ip.split(".").map(Number);
-  if (isIP(ip) !== 6) return null;
-  const [head = "", tail = ""] = ip.split("::");
-  const groups = (part: string) => (part === "" ? [] : part.split(":"));
-  const h = groups(head);
-  const t = ip.includes("::") ? groups(tail) : [];
-  const all = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  return all.flatMap((g) => {
-    const v = Number.parseInt(g, 16);
-    return [v >> 8, v & 0xff];
-  });
 }
 
 /** whoAmI's view of an id (ClientInfo): digest shows the user name only. */

@@ -803,6 +803,7 @@ export class ZooKeeperServer {
       authIds,
       extendedTypesEnabled: this.options.extendedTypesEnabled,
       reconfigEnabled: false,
+      x509Enabled: this.options.secure !== undefined,
       checkQuota: (path, lastData, data, countDiff) =>
         checkQuota(this.tree, path, lastData, data, countDiff, this.options.enforceQuota, (m) =>
           this.quotaWarning(m),

@@ -30,33 +30,21 @@ import {
   type SecureOptions,
   type ZooKeeper,
 } from "../../src/index.js";
-import { createLogger, startServer } from "../../src/server/index.js";
-import {
-  apacheZooKeeperSkip,
-  startZooKeeper,
-  type ZooKeeperProcess,
-} from "../harness/apache-zookeeper.js";
-import { freePorts } from "../harness/free-ports.js";
+import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
 import { findInstallation } from "../harness/installation.js";
+import { type Certificates, type KeyPair, STORE_PASSWORD } from "../harness/tls-certs.js";
 import {
-  type Certificates,
-  type KeyPair,
-  makeCertificates,
-  STORE_PASSWORD,
-} from "../harness/tls-certs.js";
+  makeTestCertificates,
+  NETTY_CODEC_JAR,
+  type SecureTarget,
+  startApacheTls,
+  startZktsTls,
+} from "../harness/tls-servers.js";
 
 const execFileAsync = promisify(execFile);
-const NETTY_CODEC_JAR = "/usr/share/java/netty-codec.jar";
 
 /** A refused connect is retried until this passes; short, since refusals are what we test. */
 const REFUSED_WITHIN_MS = 1_000;
-
-interface SecureTarget {
-  /** host:port of the TLS port. */
-  readonly address: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
 
 function withCert(certs: Certificates, pair: KeyPair): SecureOptions {
   return { ca: certs.ca, cert: pair.cert, key: pair.key };
@@ -212,75 +200,12 @@ function wantChecks(name: string, start: (certs: Certificates) => Promise<Secure
 let certificates: Promise<Certificates> | undefined;
 /** One set of key material for the whole file (openssl and keytool take a second or two). */
 function sharedCertificates(): Promise<Certificates> {
-  const installation = findInstallation();
-  const keytool =
-    "installation" in installation
-      ? installation.installation.java.replace(/java$/, "keytool")
-      : undefined;
-  certificates ??= makeCertificates(keytool === undefined ? {} : { keytool });
+  certificates ??= makeTestCertificates();
   return certificates;
 }
 after(async () => {
   await (await certificates)?.remove();
 });
-
-async function startZktsTls(
-  certs: Certificates,
-  clientAuth: "need" | "want",
-): Promise<SecureTarget> {
-  const keyStore =
-    clientAuth === "need"
-      ? { sslKeyStoreLocation: certs.server.pemFile }
-      : { sslKeyStoreLocation: certs.server.p12File, sslKeyStorePassword: STORE_PASSWORD };
-  const server = await startServer(
-    {
-      clientPort: null,
-      secureClientPort: 0,
-      secureClientPortAddress: "127.0.0.1",
-      ...keyStore,
-      sslTrustStoreLocation: certs.caFile,
-      sslClientAuth: clientAuth,
-      fourLetterWordsWhitelist: "*",
-    },
-    createLogger("silent"),
-  );
-  assert.equal(server.address, server.secureAddress, "TLS only: the address is the TLS port's");
-  return {
-    address: server.secureAddress as string,
-    port: server.securePort as number,
-    close: () => server.close(),
-  };
-}
-
-async function startApacheTls(
-  certs: Certificates,
-  clientAuth: "need" | "want",
-): Promise<SecureTarget> {
-  const [securePort] = await freePorts(1);
-  const zk: ZooKeeperProcess = await startZooKeeper({
-    // Netty's SslHandler needs netty-codec, which zookeeper.jar's manifest leaves out.
-    classpath: [NETTY_CODEC_JAR],
-    systemProperties: {
-      "zookeeper.serverCnxnFactory": "org.apache.zookeeper.server.NettyServerCnxnFactory",
-    },
-    extraConfig: {
-      secureClientPort: String(securePort),
-      "ssl.keyStore.location": certs.server.p12File,
-      "ssl.keyStore.password": STORE_PASSWORD,
-      "ssl.keyStore.type": "PKCS12",
-      "ssl.trustStore.location": certs.caJksFile as string,
-      "ssl.trustStore.password": STORE_PASSWORD,
-      "ssl.trustStore.type": "JKS",
-      "ssl.clientAuth": clientAuth,
-      "authProvider.x509": "org.apache.zookeeper.server.auth.X509AuthenticationProvider",
-    },
-  });
-  return {
-    address: `127.0.0.1:${securePort}`,
-    port: securePort!,
-    close: () => zk.stop(),
-  };
-}
 
 needChecks("zkts", (certs) => startZktsTls(certs, "need"));
 wantChecks("zkts", (certs) => startZktsTls(certs, "want"));
