@@ -71,6 +71,10 @@ function matches(scheme: string, id: string, aclExpr: string): boolean {
   if (scheme === "ip") return ipMatches(id, aclExpr);
   // X509AuthenticationProvider.matches; its superUser gets a "super" id instead.
   if (scheme === "x509") return id === aclExpr;
+  // SASLAuthenticationProvider.matches (zookeeper.letAnySaslUserDoX is not supported). A sasl
+  // id exists only on a server that runs SASL; ZooKeeper also matches it only when the
+  // provider is configured, which is how a sasl ACL can be set at all.
+  if (scheme === "sasl") return id === "super" || id === aclExpr;
   return false;
 }
 
@@ -78,7 +82,7 @@ function matches(scheme: string, id: string, aclExpr: string): boolean {
  * PrepRequestProcessor.fixupACL: drops duplicates, expands "auth" to the connection's
  * authenticated ids, and refuses (INVALIDACL) an empty list or an id no provider accepts.
  */
-export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
+export function fixupACL(acl: readonly ACL[], ids: readonly Id[], saslScheme = false): ACL[] {
   const unique: ACL[] = [];
   for (const entry of acl) {
     if (!unique.some((u) => sameACL(u, entry))) unique.push(entry);
@@ -89,17 +93,23 @@ export function fixupACL(acl: readonly ACL[], ids: readonly Id[]): ACL[] {
     const { scheme, id } = entry.id;
     if (scheme === "world" && id === "anyone") fixed.push(entry);
     else if (scheme === "auth") {
-      // "auth" stands for every id whose provider calls itself authenticated: digest and
-      // x509 (ip is not, and super has no provider).
+      // "auth" stands for every id whose provider calls itself authenticated: digest, x509
+      // and sasl when its provider is configured (ip is not, and super has no provider).
       const authenticated = javaHashOrder(ids).filter(
-        (a) => a.scheme === "digest" || a.scheme === "x509",
+        (a) => a.scheme === "digest" || a.scheme === "x509" || (saslScheme && a.scheme === "sasl"),
       );
       if (authenticated.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
       for (const a of authenticated) fixed.push({ perms: entry.perms, id: a });
-    } else if (isValidId(scheme, id)) fixed.push(entry);
-    else throw new KeeperError(ErrorCode.INVALIDACL);
+    } else if (isValidId(scheme, id) || (saslScheme && scheme === "sasl" && isKerberosName(id))) {
+      fixed.push(entry);
+    } else throw new KeeperError(ErrorCode.INVALIDACL);
   }
   return fixed;
+}
+
+/** SASLAuthenticationProvider.isValid: new KerberosName(id) accepts it. */
+function isKerberosName(id: string): boolean {
+  return /^[^/@]+(?:\/[^/@]+)?(?:@[^/@]+)?$/.test(id);
 }
 
 function sameACL(a: ACL, b: ACL): boolean {

@@ -176,6 +176,8 @@ export interface PrepContext {
   readonly authIds: readonly Id[];
   readonly extendedTypesEnabled: boolean;
   readonly reconfigEnabled: boolean;
+  /** The sasl scheme's provider is configured: sasl ids are valid in ACLs. */
+  readonly saslScheme?: boolean;
   /**
    * ZooKeeperServer.checkQuota for a create (countDiff 1) or setData (0): throws QuotaExceeded
    * for a hard limit it enforces. Absent: no quotas.
@@ -238,7 +240,7 @@ export function prepCreate(ctx: PrepContext, opcode: number, request: CreateFiel
   if (ttlMode && !ctx.extendedTypesEnabled) throw new KeeperError(ErrorCode.UNIMPLEMENTED);
   if (ttlMode ? ttl <= 0n || ttl > MAX_TTL : ttl >= 0n) badArguments();
   const parentPath = parentPathOf(request.path);
-  const acl = fixupACL(request.acl, ctx.authIds);
+  const acl = fixupACL(request.acl, ctx.authIds, ctx.saslScheme);
   const parent = ctx.records.get(parentPath);
   checkACL(parent.acl, Perms.CREATE, ctx.authIds);
   const parentStat = parent.stat as StatPersisted;
@@ -345,7 +347,7 @@ export function prepSetACL(
 ): Txn {
   const { path } = request;
   validatePath(path);
-  const acl = fixupACL(request.acl, ctx.authIds);
+  const acl = fixupACL(request.acl, ctx.authIds, ctx.saslScheme);
   const node = ctx.records.get(path);
   checkACL(node.acl, Perms.ADMIN, ctx.authIds);
   const stat = node.stat as StatPersisted;
