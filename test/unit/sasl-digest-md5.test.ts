@@ -8,11 +8,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   DigestMd5Error,
-  DigestMd5Server,
   digestHa1,
+  digestMd5Response,
   parseDirectives,
   responseValue,
-} from "../../src/server/sasl/digest-md5.js";
+} from "../../src/protocol/digest-md5.js";
+import { DigestMd5Server } from "../../src/server/sasl/digest-md5.js";
 import { digestUsers, parseJaas } from "../../src/server/sasl/jaas.js";
 
 const rfcExample = {
@@ -122,5 +123,32 @@ Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="b
       ],
     );
     assert.throws(() => digestUsers(parseJaas("Client { m required; };")), /no section "Server"/);
+  });
+});
+
+describe("digestMd5Response (our client's step)", () => {
+  const users = new Map([["bob", 'bob"secret']]);
+  const exchange = (password: string) => {
+    const server = new DigestMd5Server({ password: (u) => users.get(u) });
+    const challenge = server.evaluate(Buffer.alloc(0)).toString();
+    const step = digestMd5Response(challenge, { username: "bob", password, cnonce: "cn" });
+    return { server, step };
+  };
+
+  it("satisfies our server, whose rspauth is the one the client expects", () => {
+    const { server, step } = exchange('bob"secret');
+    assert.equal(server.evaluate(Buffer.from(step.response)).toString(), `rspauth=${step.rspauth}`);
+    assert.equal(server.authenticatedId, "bob");
+  });
+
+  it("with a wrong password is refused", () => {
+    const { server, step } = exchange("bobsecret");
+    assert.throws(() => server.evaluate(Buffer.from(step.response)), /wrong password/);
+  });
+
+  it("refuses a challenge without a nonce or without qop auth", () => {
+    const credentials = { username: "bob", password: "x", cnonce: "c" };
+    assert.throws(() => digestMd5Response('realm="r",qop="auth"', credentials), DigestMd5Error);
+    assert.throws(() => digestMd5Response('nonce="n",qop="auth-conf"', credentials), /no qop/);
   });
 });

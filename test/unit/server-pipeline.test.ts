@@ -23,7 +23,7 @@ import { createLogger } from "../../src/server/logger.js";
 import type { Txn, TxnHeader } from "../../src/server/txn.js";
 import { type TxnSink, ZooKeeperServer } from "../../src/server/zookeeper-server.js";
 
-/** An opcode ZooKeeper does not know (sasl, 102, used to be one for zkts). */
+/** An opcode neither ZooKeeper nor zkts knows (sasl, 102, stood for one until zkts served it). */
 const UNKNOWN_OPCODE = 200;
 
 /** A sink that keeps txns until release(). */

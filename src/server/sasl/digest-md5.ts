@@ -1,21 +1,21 @@
 /**
  * The server side of SASL DIGEST-MD5 (RFC 2831), as Java's DigestMD5Server runs it for
- * ZooKeeper: protocol "zookeeper", server name "zk-sasl-md5" (ZooKeeperSaslServer), so the
- * realm offered is "zk-sasl-md5" and the client's digest-uri must be "zookeeper/zk-sasl-md5".
- * Only qop "auth" (authentication, no integrity or privacy layer), as ZooKeeper uses it.
+ * ZooKeeper: it offers the realm "zk-sasl-md5" and wants the digest-uri
+ * "zookeeper/zk-sasl-md5" (protocol/digest-md5.ts has the shared digests).
  *
- * A session is two steps: an empty token gets the challenge; the client's digest-response
+ * An exchange is two steps: an empty token gets the challenge; the client's digest-response
  * gets "rspauth=..." and completes the exchange, or a DigestMd5Error.
  */
-import { createHash, randomBytes } from "node:crypto";
-
-/** An exchange that cannot complete: ZooKeeper answers it with AUTHFAILED. */
-export class DigestMd5Error extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DigestMd5Error";
-  }
-}
+import { randomBytes } from "node:crypto";
+import {
+  DigestMd5Error,
+  digestHa1,
+  parseDirectives,
+  required,
+  responseValue,
+  ZOOKEEPER_SASL_PROTOCOL,
+  ZOOKEEPER_SASL_SERVER_NAME,
+} from "../../protocol/digest-md5.js";
 
 export interface DigestMd5ServerOptions {
   /** The password of a user, or undefined for an unknown user. */
@@ -37,9 +37,9 @@ export class DigestMd5Server {
 
   constructor(options: DigestMd5ServerOptions) {
     this.options = options;
-    const serverName = options.serverName ?? "zk-sasl-md5";
+    const serverName = options.serverName ?? ZOOKEEPER_SASL_SERVER_NAME;
     this.realm = serverName;
-    this.digestUri = `${options.protocol ?? "zookeeper"}/${serverName}`;
+    this.digestUri = `${options.protocol ?? ZOOKEEPER_SASL_PROTOCOL}/${serverName}`;
     this.nonce = options.nonce ?? randomBytes(24).toString("base64");
   }
 
@@ -95,87 +95,4 @@ export class DigestMd5Server {
     this.authorizationId = username;
     return responseValue(ha1, values, "");
   }
-}
-
-interface DigestValues {
-  readonly username: string;
-  readonly realm: string;
-  readonly password: string;
-  readonly nonce: string;
-  readonly cnonce: string;
-  readonly nc: string;
-  readonly qop: string;
-  readonly digestUri: string;
-  readonly authzid?: string;
-}
-
-/**
- * HEX(H(A1)) for md5-sess: A1 = H(username:realm:password):nonce:cnonce[:authzid]. With
- * charset=utf-8, RFC 2831 has names and password in ISO 8859-1 when they fit in it.
- */
-export function digestHa1(v: DigestValues): string {
-  const secret = createHash("md5")
-    .update(textBytes(`${v.username}:${v.realm}:${v.password}`))
-    .digest();
-  const tail = `:${v.nonce}:${v.cnonce}${v.authzid !== undefined ? `:${v.authzid}` : ""}`;
-  return md5Hex(Buffer.concat([secret, Buffer.from(tail, "utf8")]));
-}
-
-/** The response value (method "AUTHENTICATE") or the rspauth value (method ""). */
-export function responseValue(ha1: string, v: DigestValues, method: string): string {
-  const ha2 = md5Hex(Buffer.from(`${method}:${v.digestUri}`, "utf8"));
-  return md5Hex(Buffer.from(`${ha1}:${v.nonce}:${v.nc}:${v.cnonce}:${v.qop}:${ha2}`, "utf8"));
-}
-
-function md5Hex(data: Buffer): string {
-  return createHash("md5").update(data).digest("hex");
-}
-
-function textBytes(text: string): Buffer {
-  for (const ch of text) if ((ch.codePointAt(0) ?? 0) > 0xff) return Buffer.from(text, "utf8");
-  return Buffer.from(text, "latin1");
-}
-
-function required(d: Map<string, string>, name: string): string {
-  const value = d.get(name);
-  if (value === undefined) throw new DigestMd5Error(`digest-response lacks ${name}`);
-  return value;
-}
-
-/**
- * RFC 2831's `1#( name "=" ( token | quoted-string ) )`: a backslash in a quoted string
- * escapes the next character. A repeated directive is refused, as RFC 2831 says.
- */
-export function parseDirectives(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let i = 0;
-  const skip = () => {
-    while (i < text.length && /[\s,]/.test(text[i] as string)) i++;
-  };
-  skip();
-  while (i < text.length) {
-    const eq = text.indexOf("=", i);
-    if (eq < 0) throw new DigestMd5Error("malformed digest directive");
-    const name = text.slice(i, eq).trim().toLowerCase();
-    i = eq + 1;
-    let value = "";
-    if (text[i] === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === "\\") i++;
-        value += text[i] ?? "";
-        i++;
-      }
-      if (text[i] !== '"') throw new DigestMd5Error("unterminated quoted string");
-      i++;
-    } else {
-      const end = text.indexOf(",", i);
-      value = text.slice(i, end < 0 ? text.length : end).trim();
-      i = end < 0 ? text.length : end;
-    }
-    if (out.has(name)) throw new DigestMd5Error(`repeated directive ${name}`);
-    out.set(name, value);
-    skip();
-  }
-  return out;
 }

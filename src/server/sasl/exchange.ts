@@ -2,9 +2,11 @@
  * ZooKeeperServer.processSasl and AuthenticationHelper.enforceAuthentication as pure decisions:
  * the server shell sends what they return. One DIGEST-MD5 exchange per connection.
  */
+import { NULL_BUFFER } from "../../jute/index.js";
 import type { Id } from "../../jute/records.js";
+import { DigestMd5Error } from "../../protocol/digest-md5.js";
 import { ErrorCode } from "../../protocol/errors.js";
-import { DigestMd5Error, DigestMd5Server } from "./digest-md5.js";
+import { DigestMd5Server } from "./digest-md5.js";
 import type { SaslSettings } from "./settings.js";
 
 /**
@@ -29,7 +31,7 @@ export class SaslExchanges {
     const users = this.settings.users;
     // ZooKeeper without a JAAS "Server" section has no SaslServer: it logs the
     // NullPointerException and answers OK with a null token.
-    if (users === undefined) return { err: 0, token: Buffer.alloc(0), ids: [] };
+    if (users === undefined) return { err: 0, token: NULL_BUFFER, ids: [] };
     let server = this.servers.get(cnxn);
     if (server === undefined) {
       server = new DigestMd5Server({ password: (user) => users.get(user) });
