@@ -162,8 +162,12 @@ function ipBytes(ip: string): number[] | null {
   });
 }
 
-/** whoAmI's view of an id (ClientInfo): digest shows the user name only. */
-export function clientInfo(id: Id): { authScheme: string; user: string } {
+/**
+ * whoAmI's view of an id (AuthUtil.getClientInfos): digest shows the user name only; an id
+ * whose scheme has no provider (sasl without SASLAuthenticationProvider) shows no user.
+ */
+export function clientInfo(id: Id, saslScheme = false): { authScheme: string; user: string } {
   if (id.scheme === "digest") return { authScheme: "digest", user: id.id.split(":", 1)[0] ?? "" };
+  if (id.scheme === "sasl" && !saslScheme) return { authScheme: "sasl", user: "" };
   return { authScheme: id.scheme, user: id.id };
 }

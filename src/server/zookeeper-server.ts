@@ -667,7 +667,7 @@ export class ZooKeeperServer {
         );
       }
       case OpCode.whoAmI: {
-        const result = reads.whoAmI(cnxn.authIds);
+        const result = reads.whoAmI(cnxn.authIds, this.options.sasl.saslProvider);
         return this.reply(cnxn, xid, 0, started, (w) => WhoAmIResponse.write(w, result), "HOMI");
       }
       case OpCode.sync: {

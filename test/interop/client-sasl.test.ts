@@ -4,7 +4,9 @@
  * and authProvider.1=SASLAuthenticationProvider:
  *
  * - the right password: whoAmI names sasl:bob; a node with the ACL sasl:bob is readable by
- *   this client and NOAUTH to an unauthenticated one;
+ *   this client and NOAUTH to an unauthenticated one; the "auth" ACL becomes sasl:bob;
+ * - without authProvider.1 SASL still authenticates (whoAmI: sasl with no user name), but an
+ *   ACL sasl:bob is INVALIDACL;
  * - a wrong password: connect() rejects with AuthFailedError;
  * - with sessionRequireClientSASLAuth, through a proxy that cuts the connection: the requests
  *   after the reconnect succeed, so the exchange ran again before them (else -124).
@@ -14,7 +16,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AuthFailedError, connect, NoAuthError, Perms, type ZooKeeper } from "../../src/index.js";
+import {
+  AuthFailedError,
+  CREATOR_ALL_ACL,
+  connect,
+  InvalidACLError,
+  NoAuthError,
+  Perms,
+  type ZooKeeper,
+} from "../../src/index.js";
 import { createLogger, startServer } from "../../src/server/index.js";
 import { SASL_AUTHENTICATION_PROVIDER } from "../../src/server/sasl/settings.js";
 import { apacheZooKeeperSkip, startZooKeeper } from "../harness/apache-zookeeper.js";
@@ -42,14 +52,15 @@ interface Target {
   close(): Promise<void>;
 }
 
-type Start = (requireSasl: boolean) => Promise<Target>;
+/** requireSasl: sessionRequireClientSASLAuth; provider: false leaves authProvider.1 out. */
+type Start = (requireSasl: boolean, provider?: boolean) => Promise<Target>;
 
-const startZkts: Start = async (requireSasl) => {
+const startZkts: Start = async (requireSasl, provider = true) => {
   const server = await startServer(
     {
       clientPort: 0,
       clientPortAddress: "127.0.0.1",
-      authProviders: [SASL_AUTHENTICATION_PROVIDER],
+      authProviders: provider ? [SASL_AUTHENTICATION_PROVIDER] : [],
       jaasConfigFile: serverJaas,
       sessionRequireClientSASLAuth: requireSasl,
     },
@@ -58,11 +69,11 @@ const startZkts: Start = async (requireSasl) => {
   return { port: server.port as number, close: () => server.close() };
 };
 
-const startApache: Start = async (requireSasl) => {
+const startApache: Start = async (requireSasl, provider = true) => {
   const zk = await startZooKeeper({
     systemProperties: {
       "java.security.auth.login.config": serverJaas,
-      "zookeeper.authProvider.1": SASL_AUTHENTICATION_PROVIDER,
+      ...(provider && { "zookeeper.authProvider.1": SASL_AUTHENTICATION_PROVIDER }),
       "zookeeper.sessionRequireClientSASLAuth": String(requireSasl),
     },
   });
@@ -84,12 +95,17 @@ function checks(name: string, start: Start): void {
         const ids = await bob.whoAmI();
         assert.ok(
           ids.some((i) => i.authScheme === "sasl" && i.user === "bob"),
-          String(ids),
+          JSON.stringify(ids),
         );
         await bob.create("/bob-only", "mine", {
           acl: [{ perms: Perms.ALL, id: { scheme: "sasl", id: "bob" } }],
         });
         assert.equal((await bob.getData("/bob-only")).data.toString(), "mine");
+        // The "auth" ACL stands for the session's authenticated ids: sasl:bob here.
+        await bob.create("/creator-all", "", { acl: CREATOR_ALL_ACL });
+        assert.deepEqual((await bob.getACL("/creator-all")).acl, [
+          { perms: Perms.ALL, id: { scheme: "sasl", id: "bob" } },
+        ]);
       } finally {
         await bob.close();
       }
@@ -98,6 +114,31 @@ function checks(name: string, start: Start): void {
         await assert.rejects(anonymous.getData("/bob-only"), NoAuthError);
       } finally {
         await anonymous.close();
+      }
+    } finally {
+      await target.close();
+    }
+  });
+
+  it(`${name}: without SASLAuthenticationProvider, SASL works but a sasl ACL is invalid`, async () => {
+    const target = await start(false, false);
+    try {
+      const bob = await connect(`127.0.0.1:${target.port}`, { sasl: BOB });
+      try {
+        // The id is there, but with no provider to name its user (AuthUtil.getUser).
+        const ids = await bob.whoAmI();
+        assert.ok(
+          ids.some((i) => i.authScheme === "sasl" && i.user === ""),
+          JSON.stringify(ids),
+        );
+        await assert.rejects(
+          bob.create("/bob-only", "", {
+            acl: [{ perms: Perms.ALL, id: { scheme: "sasl", id: "bob" } }],
+          }),
+          InvalidACLError,
+        );
+      } finally {
+        await bob.close();
       }
     } finally {
       await target.close();
@@ -130,7 +171,7 @@ function checks(name: string, start: Start): void {
         const ids = await bob.whoAmI();
         assert.ok(
           ids.some((i) => i.authScheme === "sasl" && i.user === "bob"),
-          String(ids),
+          JSON.stringify(ids),
         );
         assert.equal(proxy.accepted, 2);
       } finally {
