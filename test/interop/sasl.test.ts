@@ -9,7 +9,9 @@
  * - a wrong password fails the exchange (AuthFailed) and reads nothing;
  * - with sessionRequireClientSASLAuth=true the Java client with the right password still works,
  *   and a client that never authenticates gets SESSIONCLOSEDREQUIRESASLAUTH (-124) for its
- *   first request, and the connection is closed.
+ *   first request, and the connection is closed;
+ * - with enforce.auth.enabled and enforce.auth.schemes=digest, a client that added a digest
+ *   works and one that did not gets -124.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -18,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { connect, NoAuthError } from "../../src/index.js";
+import { connect, NoAuthError, SessionClosedRequireSaslAuthError } from "../../src/index.js";
 import { ErrorCode } from "../../src/protocol/errors.js";
 import { createLogger, startServer } from "../../src/server/index.js";
 import { SASL_AUTHENTICATION_PROVIDER } from "../../src/server/sasl/settings.js";
@@ -75,7 +77,13 @@ after(async () => {
   await rm(files.dir, { recursive: true, force: true });
 });
 
-async function startZkts(extra: { sessionRequireClientSASLAuth?: boolean } = {}): Promise<Target> {
+async function startZkts(
+  extra: {
+    sessionRequireClientSASLAuth?: boolean;
+    enforceAuthEnabled?: boolean;
+    enforceAuthSchemes?: string[];
+  } = {},
+): Promise<Target> {
   const server = await startServer(
     {
       clientPort: 0,
@@ -195,10 +203,36 @@ async function unauthenticatedIsRefused(target: Target): Promise<void> {
   }
 }
 
+/**
+ * enforce.auth.enabled with enforce.auth.schemes=digest: our client with a digest addAuth works
+ * (the auth packet itself is let through), one without gets -124 for its first request.
+ */
+async function digestIsEnforced(target: Target): Promise<void> {
+  try {
+    const address = `127.0.0.1:${target.port}`;
+    const withDigest = await connect(address, { auth: [{ scheme: "digest", auth: "u:p" }] });
+    try {
+      assert.deepEqual(await withDigest.getChildren("/"), ["zookeeper"]);
+    } finally {
+      await withDigest.close();
+    }
+    const without = await connect(address);
+    try {
+      await assert.rejects(without.getChildren("/"), SessionClosedRequireSaslAuthError);
+    } finally {
+      await without.close();
+    }
+  } finally {
+    await target.close();
+  }
+}
+
 describe("SASL DIGEST-MD5: Java client against zkts", { skip: apacheZooKeeperSkip() }, () => {
   saslChecks("zkts", () => startZkts());
   it("zkts: sessionRequireClientSASLAuth refuses an unauthenticated request with -124", () =>
     startZkts({ sessionRequireClientSASLAuth: true }).then(unauthenticatedIsRefused));
+  it("zkts: enforce.auth.schemes=digest admits a digest session only", () =>
+    startZkts({ enforceAuthEnabled: true, enforceAuthSchemes: ["digest"] }).then(digestIsEnforced));
 });
 
 describe("SASL DIGEST-MD5: Java client against Apache ZooKeeper", {
@@ -209,4 +243,9 @@ describe("SASL DIGEST-MD5: Java client against Apache ZooKeeper", {
     startApache({ "zookeeper.sessionRequireClientSASLAuth": "true" }).then(
       unauthenticatedIsRefused,
     ));
+  it("Apache ZooKeeper: enforce.auth.schemes=digest admits a digest session only", () =>
+    startApache({
+      "zookeeper.enforce.auth.enabled": "true",
+      "zookeeper.enforce.auth.schemes": "digest",
+    }).then(digestIsEnforced));
 });
