@@ -53,6 +53,13 @@ export interface ConnectOptions {
   readonly canBeReadOnly?: boolean;
   /** Identities added at connect and re-sent on every reconnect, e.g. digest "user:password". */
   readonly auth?: readonly { readonly scheme: string; readonly auth: Uint8Array | string }[];
+  /**
+   * SASL DIGEST-MD5 as a user of the server's JAAS "Server" section, on connect and on every
+   * reconnect before anything else is sent (ZooKeeper's Java client with
+   * zookeeper.sasl.client=true); the session's id is then sasl:<username>. A refused password
+   * makes connect() reject with AuthFailedError (state authFailed once connected).
+   */
+  readonly sasl?: { readonly username: string; readonly password: string };
   /** The largest packet accepted from the server (jute.maxbuffer, default 0xfffff). */
   readonly maxBufferBytes?: number;
   /** Backoff between rounds of failed attempts over all hosts (default 50..1000 ms). */
@@ -103,6 +110,7 @@ function sessionOptions(options: ConnectOptions, hostCount: number): SessionOpti
     resolve: options.resolve ?? resolveHost,
     random: Math.random,
     tls: tlsOptions(options.secure),
+    sasl: options.sasl,
   };
 }
 

@@ -15,8 +15,10 @@ import type tls from "node:tls";
 import {
   AuthPacket,
   type ConnectResponse,
+  GetSASLRequest,
   Reader,
   ReplyHeader,
+  SetSASLResponse,
   SetWatches,
   SetWatches2,
   WatcherEvent,
@@ -42,6 +44,7 @@ import { EventQueue } from "./event-queue.js";
 import { Fifo } from "./fifo.js";
 import { prependChroot, stripChroot } from "./paths.js";
 import { probeReadWrite } from "./read-write-probe.js";
+import { type SaslCredentials, saslDigestMd5 } from "./sasl.js";
 import type { CallOptions, ClientState, WatchEvent, WatchListener } from "./types.js";
 import { WatchManager } from "./watch-manager.js";
 
@@ -91,6 +94,8 @@ export interface SessionOptions {
   readonly random: () => number;
   /** Connect over TLS with these options (undefined: plain TCP). */
   readonly tls?: tls.ConnectionOptions | undefined;
+  /** SASL DIGEST-MD5 on every connection, before anything else is sent on it. */
+  readonly sasl?: SaslCredentials | undefined;
 }
 
 export async function resolveHost(host: string): Promise<string[]> {
@@ -297,6 +302,18 @@ export class Session {
       onFrame: (frame) => this.onFrame(connection, frame),
       onClose: (error) => this.onConnectionLost(connection, error),
     });
+    const sasl = this.options.sasl;
+    if (sasl === undefined) {
+      this.onReady(connection, response);
+      return;
+    }
+    void this.authenticate(connection, sasl).then((ok) => {
+      if (ok && this.connection === connection) this.onReady(connection, response);
+    });
+  }
+
+  /** The connection serves the session: watches, auth and queued requests go out. */
+  private onReady(connection: Connection, response: ConnectResponse): void {
     this.sendSetWatches(connection);
     const auths: Promise<void>[] = [];
     for (const info of this.authInfo) auths.push(this.sendAuth(connection, info));
@@ -331,6 +348,40 @@ export class Session {
         return;
       }
     }
+  }
+
+  /**
+   * SASL before anything else on the connection, as ZooKeeper's Java client holds every other
+   * packet (pings too) while its exchange runs: a server with sessionRequireClientSASLAuth
+   * would close the connection on them. A refusal is final (authFailed); a lost connection
+   * is not (the next one tries again).
+   */
+  private async authenticate(connection: Connection, credentials: SaslCredentials) {
+    try {
+      await saslDigestMd5((token) => this.sendSasl(connection, token), credentials);
+      return true;
+    } catch (error) {
+      if (this.connection !== connection || error instanceof ConnectionLossError) return false;
+      this.lastConnectError = error as Error;
+      this.finish("authFailed", () => new AuthFailedError(undefined, { cause: error }));
+      return false;
+    }
+  }
+
+  private sendSasl(connection: Connection, token: Buffer): Promise<Buffer> {
+    const pending: Pending = {
+      request: {
+        opcode: OpCode.sasl,
+        encode: (w) => GetSASLRequest.write(w, { token }),
+        decode: (r) => SetSASLResponse.read(r).token,
+      },
+      deferred: deferred<unknown>(),
+      xid: 0,
+      settled: false,
+      dispose: undefined,
+    };
+    this.write(connection, pending);
+    return pending.deferred.promise as Promise<Buffer>;
   }
 
   private sendAuth(connection: Connection, info: AuthInfo): Promise<void> {

@@ -70,6 +70,10 @@ function matches(scheme: string, id: string, aclExpr: string): boolean {
   if (scheme === "ip") return ipMatches(id, aclExpr);
   // X509AuthenticationProvider.matches; its superUser gets a "super" id instead.
   if (scheme === "x509") return id === aclExpr;
+  // SASLAuthenticationProvider.matches (zookeeper.letAnySaslUserDoX is not supported). A sasl
+  // id exists only on a server that runs SASL; ZooKeeper also matches it only when the
+  // provider is configured, which is how a sasl ACL can be set at all.
+  if (scheme === "sasl") return id === "super" || id === aclExpr;
   return false;
 }
 
@@ -79,7 +83,12 @@ function matches(scheme: string, id: string, aclExpr: string): boolean {
  * `x509` says whether the x509 provider is there: ZooKeeper registers it only when configured
  * (authProvider.x509, which TLS client certificates need), so zkts has it when it serves TLS.
  */
-export function fixupACL(acl: readonly ACL[], ids: readonly Id[], x509 = false): ACL[] {
+export function fixupACL(
+  acl: readonly ACL[],
+  ids: readonly Id[],
+  providers: { readonly x509?: boolean; readonly sasl?: boolean } = {},
+): ACL[] {
+  const saslScheme = providers.sasl === true;
   const unique: ACL[] = [];
   for (const entry of acl) {
     if (!unique.some((u) => sameACL(u, entry))) unique.push(entry);
@@ -90,17 +99,26 @@ export function fixupACL(acl: readonly ACL[], ids: readonly Id[], x509 = false):
     const { scheme, id } = entry.id;
     if (scheme === "world" && id === "anyone") fixed.push(entry);
     else if (scheme === "auth") {
-      // "auth" stands for every id whose provider calls itself authenticated: digest and
-      // x509 (ip is not, and super has no provider).
+      // "auth" stands for every id whose provider calls itself authenticated: digest, x509
+      // and sasl when its provider is configured (ip is not, and super has no provider).
       const authenticated = javaHashOrder(ids).filter(
-        (a) => a.scheme === "digest" || a.scheme === "x509",
+        (a) => a.scheme === "digest" || a.scheme === "x509" || (saslScheme && a.scheme === "sasl"),
       );
       if (authenticated.length === 0) throw new KeeperError(ErrorCode.INVALIDACL);
       for (const a of authenticated) fixed.push({ perms: entry.perms, id: a });
-    } else if (isValidId(scheme, id, x509)) fixed.push(entry);
-    else throw new KeeperError(ErrorCode.INVALIDACL);
+    } else if (
+      isValidId(scheme, id, providers.x509 === true) ||
+      (saslScheme && scheme === "sasl" && isKerberosName(id))
+    ) {
+      fixed.push(entry);
+    } else throw new KeeperError(ErrorCode.INVALIDACL);
   }
   return fixed;
+}
+
+/** SASLAuthenticationProvider.isValid: new KerberosName(id) accepts it. */
+function isKerberosName(id: string): boolean {
+  return /^[^/@]+(?:\/[^/@]+)?(?:@[^/@]+)?$/.test(id);
 }
 
 function sameACL(a: ACL, b: ACL): boolean {
@@ -176,8 +194,12 @@ function ipMatches(clientIp: string, aclExpr: string): boolean {
   return true;
 }
 
-/** whoAmI's view of an id (ClientInfo): digest shows the user name only. */
-export function clientInfo(id: Id): { authScheme: string; user: string } {
+/**
+ * whoAmI's view of an id (AuthUtil.getClientInfos): digest shows the user name only; an id
+ * whose scheme has no provider (sasl without SASLAuthenticationProvider) shows no user.
+ */
+export function clientInfo(id: Id, saslScheme = false): { authScheme: string; user: string } {
   if (id.scheme === "digest") return { authScheme: "digest", user: id.id.split(":", 1)[0] ?? "" };
+  if (id.scheme === "sasl" && !saslScheme) return { authScheme: "sasl", user: "" };
   return { authScheme: id.scheme, user: id.id };
 }

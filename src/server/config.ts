@@ -24,6 +24,7 @@
  */
 import { InvalidArgumentError } from "../protocol/errors.js";
 import type { ServerOptions } from "./options.js";
+import { resolveSasl, type SaslSettings, schemeList } from "./sasl/settings.js";
 import { resolveSecureOptions, type SecureClientOptions } from "./tls.js";
 
 /** The TLS settings, which resolve into ResolvedServerOptions.secure. */
@@ -38,12 +39,24 @@ type SecureSettings =
   | "sslTrustStoreType"
   | "sslClientAuth"
   | "x509SuperUser";
+type SaslOptions =
+  | "authProviders"
+  | "jaasConfigFile"
+  | "sessionRequireClientSASLAuth"
+  | "enforceAuthEnabled"
+  | "enforceAuthSchemes"
+  | "saslSuperUser";
 
 /** ServerOptions with every default filled in; superDigest and dataDir stay optional. */
 export interface ResolvedServerOptions
   extends Required<
-    Omit<ServerOptions, "superDigest" | "dataDir" | "dataLogDir" | "initialConfig" | SecureSettings>
+    Omit<
+      ServerOptions,
+      "superDigest" | "dataDir" | "dataLogDir" | "initialConfig" | SecureSettings | SaslOptions
+    >
   > {
+  /** SASL DIGEST-MD5 users, the sasl scheme and authentication enforcement. */
+  readonly sasl: SaslSettings;
   /** null: no plain port, TLS only. */
   readonly clientPort: number | null;
   /** secureClientPort and its ssl.* settings, when it is set. */
@@ -275,7 +288,19 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
   ...aliases(["ssl.trustStore.type"], { field: "sslTrustStoreType", parse: nonEmpty }),
   ...aliases(["ssl.clientAuth"], { field: "sslClientAuth", parse: nonEmpty }),
   ...aliases(["X509AuthenticationProvider.superUser"], { field: "x509SuperUser", parse: nonEmpty }),
+  // ZooKeeper takes the JAAS file from this JVM system property only; we accept it in zoo.cfg.
+  ["java.security.auth.login.config", { field: "jaasConfigFile", parse: nonEmpty }],
+  ...aliases(["sessionRequireClientSASLAuth"], {
+    field: "sessionRequireClientSASLAuth",
+    parse: javaBoolean,
+  }),
+  ...aliases(["enforce.auth.enabled"], { field: "enforceAuthEnabled", parse: javaBoolean }),
+  ...aliases(["enforce.auth.schemes"], { field: "enforceAuthSchemes", parse: schemeList }),
+  ...aliases(["superUser"], { field: "saslSuperUser", parse: nonEmpty }),
 ]);
+
+/** authProvider.N (any N), as zoo.cfg or as the system property zookeeper.authProvider.N. */
+const AUTH_PROVIDER_KEY = /^(?:zookeeper\.)?authProvider\..+$/;
 
 /** Each name as written in a zoo.cfg and as the system property `zookeeper.<name>`. */
 function aliases(names: readonly string[], setting: Setting): [string, Setting][] {
@@ -296,6 +321,10 @@ export function optionsFromConfig(
 ): ServerOptions {
   const options: Record<string, unknown> = {};
   for (const [key, text] of props) {
+    if (AUTH_PROVIDER_KEY.test(key)) {
+      options.authProviders = [...((options.authProviders as string[]) ?? []), text.trim()];
+      continue;
+    }
     const setting = SETTINGS.get(key);
     if (setting === undefined) continue;
     const value = setting.parse(text, describeKey(key));
@@ -447,6 +476,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedServerOptio
       dataLogDir: checkString("dataLogDir", options.dataLogDir),
     }),
     ...(options.initialConfig !== undefined && { initialConfig: options.initialConfig }),
+    sasl: resolveSasl(options),
   };
   if (resolved.minSessionTimeout > resolved.maxSessionTimeout) {
     throw new InvalidArgumentError(

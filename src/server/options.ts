@@ -125,6 +125,24 @@ export interface ServerOptions {
    * the super user.
    */
   readonly x509SuperUser?: string;
+  /**
+   * authProvider.N: authentication provider class names. SASLAuthenticationProvider enables the
+   * sasl ACL scheme (the others ZooKeeper always has: ip, digest; x509 with TLS).
+   */
+  readonly authProviders?: readonly string[];
+  /**
+   * java.security.auth.login.config: a JAAS file whose "Server" section's DigestLoginModule
+   * options `user_<name>="<password>"` are the SASL DIGEST-MD5 users.
+   */
+  readonly jaasConfigFile?: string;
+  /** zookeeper.sessionRequireClientSASLAuth: every connection must authenticate with SASL. */
+  readonly sessionRequireClientSASLAuth?: boolean;
+  /** zookeeper.enforce.auth.enabled: every connection must authenticate by a listed scheme. */
+  readonly enforceAuthEnabled?: boolean;
+  /** zookeeper.enforce.auth.schemes: the schemes enforce.auth.enabled accepts. */
+  readonly enforceAuthSchemes?: readonly string[];
+  /** zookeeper.superUser: a sasl id that is the super user too. */
+  readonly saslSuperUser?: string;
   /** The zoo.cfg text the server started from, for the initial_configuration command. */
   readonly initialConfig?: string;
 }

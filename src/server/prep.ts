@@ -178,6 +178,8 @@ export interface PrepContext {
   readonly reconfigEnabled: boolean;
   /** Whether x509 ids are valid in an ACL: the server serves TLS (fixupACL). */
   readonly x509Enabled?: boolean;
+  /** The sasl scheme's provider is configured: sasl ids are valid in ACLs. */
+  readonly saslScheme?: boolean;
   /**
    * ZooKeeperServer.checkQuota for a create (countDiff 1) or setData (0): throws QuotaExceeded
    * for a hard limit it enforces. Absent: no quotas.
@@ -240,7 +242,10 @@ export function prepCreate(ctx: PrepContext, opcode: number, request: CreateFiel
   if (ttlMode && !ctx.extendedTypesEnabled) throw new KeeperError(ErrorCode.UNIMPLEMENTED);
   if (ttlMode ? ttl <= 0n || ttl > MAX_TTL : ttl >= 0n) badArguments();
   const parentPath = parentPathOf(request.path);
-  const acl = fixupACL(request.acl, ctx.authIds, ctx.x509Enabled);
+  const acl = fixupACL(request.acl, ctx.authIds, {
+    x509: ctx.x509Enabled === true,
+    sasl: ctx.saslScheme === true,
+  });
   const parent = ctx.records.get(parentPath);
   checkACL(parent.acl, Perms.CREATE, ctx.authIds);
   const parentStat = parent.stat as StatPersisted;
@@ -347,7 +352,10 @@ export function prepSetACL(
 ): Txn {
   const { path } = request;
   validatePath(path);
-  const acl = fixupACL(request.acl, ctx.authIds, ctx.x509Enabled);
+  const acl = fixupACL(request.acl, ctx.authIds, {
+    x509: ctx.x509Enabled === true,
+    sasl: ctx.saslScheme === true,
+  });
   const node = ctx.records.get(path);
   checkACL(node.acl, Perms.ADMIN, ctx.authIds);
   const stat = node.stat as StatPersisted;

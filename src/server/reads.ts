@@ -78,8 +78,8 @@ export function getEphemerals(tree: DataTree, sessionId: bigint, prefix: string)
   return all.filter((p) => p.startsWith(prefix));
 }
 
-export function whoAmI(ids: readonly Id[]) {
-  return { clientInfo: javaHashOrder(ids).map(clientInfo) };
+export function whoAmI(ids: readonly Id[], saslScheme = false) {
+  return { clientInfo: javaHashOrder(ids).map((id) => clientInfo(id, saslScheme)) };
 }
 
 /** A multiRead holding a write: the results read before it, which ZooKeeper still sends. */

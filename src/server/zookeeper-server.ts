@@ -34,11 +34,14 @@ import {
   GetDataResponse,
   GetEphemeralsRequest,
   GetEphemeralsResponse,
+  GetSASLRequest,
   JuteDecodeError,
+  NULL_BUFFER,
   type Reader,
   RemoveWatchesRequest,
   SetACLRequest,
   SetDataRequest,
+  SetSASLResponse,
   SetWatches,
   SetWatches2,
   SyncRequest,
@@ -72,6 +75,7 @@ import { checkQuota } from "./quota.js";
 import * as reads from "./reads.js";
 import { PartialMultiRead } from "./reads.js";
 import { hex, isUndecodable, opName, replyBody } from "./replies.js";
+import { SaslExchanges } from "./sasl/exchange.js";
 import { checkSessionPassword, sessionPassword } from "./session-password.js";
 import { SessionTracker } from "./sessions.js";
 import { ServerStats } from "./stats.js";
@@ -132,6 +136,7 @@ export class ZooKeeperServer {
   readonly sessions: SessionTracker;
   readonly stats = new ServerStats();
   readonly options: ResolvedServerOptions;
+  private readonly sasl: SaslExchanges;
   /** The connection of each session that has one. */
   readonly connections = new Map<bigint, ClientConnection>();
   private records: ChangeRecords;
@@ -194,6 +199,7 @@ export class ZooKeeperServer {
     this.zxid = tree.lastProcessedZxid;
     this.sessions = new SessionTracker(options.tickTime, now, serverId);
     this.records = new ChangeRecords(this.tree);
+    this.sasl = new SaslExchanges(options.sasl);
   }
 
   /**
@@ -475,6 +481,8 @@ export class ZooKeeperServer {
       return;
     }
     if (xid === Xid.auth && opcode === OpCode.auth) return this.addAuth(cnxn, frame);
+    if (opcode === OpCode.sasl) return this.processSasl(cnxn, xid, frame);
+    if (!this.sasl.mayProceed(cnxn.authIds)) return this.refuseUnauthenticated(cnxn, xid);
     const started = this.now();
     if (this.readOnlyMode && READ_ONLY_REFUSED.has(opcode)) {
       return this.reply(cnxn, xid, ErrorCode.NOTREADONLY, started, undefined, opName(opcode));
@@ -659,7 +667,7 @@ export class ZooKeeperServer {
         );
       }
       case OpCode.whoAmI: {
-        const result = reads.whoAmI(cnxn.authIds);
+        const result = reads.whoAmI(cnxn.authIds, this.options.sasl.saslProvider);
         return this.reply(cnxn, xid, 0, started, (w) => WhoAmIResponse.write(w, result), "HOMI");
       }
       case OpCode.sync: {
@@ -740,6 +748,42 @@ export class ZooKeeperServer {
     else queue.push({ run: ok });
   }
 
+  /** ZooKeeperServer.processSasl: one token of the connection's SASL exchange. */
+  private processSasl(cnxn: ClientConnection, xid: number, r: Reader): void {
+    const answer = this.sasl.evaluate(cnxn, GetSASLRequest.read(r).token);
+    const reply = () =>
+      cnxn.send((w) => {
+        w.writeInt(xid).writeLong(0n).writeInt(answer.err);
+        SetSASLResponse.write(w, { token: answer.token ?? NULL_BUFFER });
+      });
+    if ("reason" in answer) {
+      this.log.warn({ client: cnxn.remote, reason: answer.reason }, "SASL authentication failed");
+      reply();
+      cnxn.close("SASL authentication failed");
+      return;
+    }
+    for (const id of answer.ids) {
+      if (!cnxn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) {
+        cnxn.authIds.push(id);
+      }
+    }
+    if (answer.ids.length > 0) {
+      this.log.info({ client: cnxn.remote, id: answer.ids[0]?.id }, "SASL authenticated");
+    }
+    const queue = this.queues.get(cnxn);
+    if (queue === undefined) reply();
+    else queue.push({ run: reply });
+  }
+
+  /** AuthenticationHelper.enforceAuthentication: no id of an enforced scheme, no service. */
+  private refuseUnauthenticated(cnxn: ClientConnection, xid: number): void {
+    this.log.warn({ client: cnxn.remote }, "closing an unauthenticated connection");
+    cnxn.send((w) =>
+      w.writeInt(xid).writeLong(0n).writeInt(ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH),
+    );
+    cnxn.close("authentication required");
+  }
+
   // ---- writes ----
 
   private write(
@@ -804,6 +848,7 @@ export class ZooKeeperServer {
       extendedTypesEnabled: this.options.extendedTypesEnabled,
       reconfigEnabled: false,
       x509Enabled: this.options.secure !== undefined,
+      saslScheme: this.options.sasl.saslProvider,
       checkQuota: (path, lastData, data, countDiff) =>
         checkQuota(this.tree, path, lastData, data, countDiff, this.options.enforceQuota, (m) =>
           this.quotaWarning(m),

@@ -248,3 +248,58 @@ describe("zkts server: serving", () => {
     }
   });
 });
+
+describe("zkts server: SASL", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "zkts-cli-sasl-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("--jaas FILE with authProvider.1: its users authenticate, a wrong password is refused", async () => {
+    const jaas = join(dir, "server.jaas");
+    writeFileSync(
+      jaas,
+      'Server { org.apache.zookeeper.server.auth.DigestLoginModule required user_bob="pw"; };\n',
+    );
+    const server = spawnServer(
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--jaas",
+      jaas,
+      "-D",
+      "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
+      "-D",
+      "sessionRequireClientSASLAuth=true",
+    );
+    children.add(server.child);
+    const address = `127.0.0.1:${Number(LISTENING.exec(await server.listening)?.[1])}`;
+    const zk = await connect(address, { sasl: { username: "bob", password: "pw" } });
+    try {
+      const ids = await zk.whoAmI();
+      assert.ok(ids.some((i) => i.authScheme === "sasl" && i.user === "bob"));
+    } finally {
+      await zk.close();
+    }
+    await assert.rejects(
+      connect(address, { sasl: { username: "bob", password: "no" } }),
+      /AUTHFAILED/,
+    );
+    server.child.kill("SIGTERM");
+    assert.equal(await within(server.exited, 10_000, "exit"), 0);
+    children.delete(server.child);
+  });
+
+  it("refuses a JAAS file it cannot read, and sasl enforcement without the provider", () => {
+    refusedWithOneLine(
+      zkts("server", "--jaas", join(dir, "missing.jaas")),
+      /java\.security\.auth\.login\.config .*missing\.jaas: ENOENT/,
+    );
+    refusedWithOneLine(
+      zkts("server", "-D", "sessionRequireClientSASLAuth=true"),
+      /Authentication scheme sasl is not available/,
+    );
+  });
+});

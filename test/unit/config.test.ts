@@ -258,6 +258,7 @@ describe("resolveOptions", () => {
       containerCheckIntervalMs: 60000,
       containerMaxPerMinute: 10000,
       sessionlessConnectionTimeoutMs: 10000,
+      sasl: { saslProvider: false, enforceAuthSchemes: [], saslAuthRequired: false },
       forceSync: true,
       snapCount: 100000,
       snapSizeLimitInKb: 4194304,

@@ -14,7 +14,7 @@ const acl = (scheme: string, id: string): ACL[] => [{ perms: 31, id: { scheme, i
 
 function valid(scheme: string, id: string, x509 = false): boolean {
   try {
-    fixupACL(acl(scheme, id), ANONYMOUS, x509);
+    fixupACL(acl(scheme, id), ANONYMOUS, { x509 });
     return true;
   } catch (error) {
     assert.ok(error instanceof KeeperError);

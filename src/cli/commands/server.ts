@@ -39,6 +39,9 @@ zoo.cfg (ZooKeeper's names and defaults), then from these flags, which override 
       --4lw-whitelist LIST        4lw.commands.whitelist, e.g. "ruok,stat" or "*" (srvr is on)
       --extended-types            extendedTypesEnabled=true (TTL nodes)
       --super-digest USER:DIGEST  DigestAuthenticationProvider.superDigest
+      --jaas FILE                 java.security.auth.login.config: SASL DIGEST-MD5 users from
+                                  the JAAS file's Server section (with -D authProvider.1=
+                                  org.apache.zookeeper.server.auth.SASLAuthenticationProvider)
       --data-dir DIR              dataDir: txn log and snapshots (none: memory only)
       --data-log-dir DIR          dataLogDir: the txn log on its own disk (default dataDir)
       --admin-port N              admin.serverPort: the AdminServer's HTTP port (default 8080;
@@ -65,6 +68,7 @@ const FLAG_KEYS = [
   ["global-outstanding-limit", "globalOutstandingLimit"],
   ["4lw-whitelist", "4lw.commands.whitelist"],
   ["super-digest", "superDigest"],
+  ["jaas", "java.security.auth.login.config"],
   ["data-dir", "dataDir"],
   ["data-log-dir", "dataLogDir"],
   ["admin-port", "admin.serverPort"],
@@ -190,6 +194,7 @@ function parseFlags(argv: readonly string[]) {
       "4lw-whitelist": value,
       "extended-types": { type: "boolean" },
       "super-digest": value,
+      jaas: value,
       "data-dir": value,
       "data-log-dir": value,
       "admin-port": value,
