@@ -144,8 +144,13 @@ describe(`Mutex against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     const thirdDone = third.acquire().then(() => order.push("third"));
     await childrenCount(observer, lockPath, 3);
     const [holder, secondNode, thirdNode] = await first.participantNodes();
-    // Each waiter's watch is on the node just ahead of it, never on the holder twice.
-    const watched = await clients.watchedPaths();
+    // Each waiter's watch is on the node just ahead of it, never on the holder twice. The third
+    // sets its watch a round trip after its node appears: wait for both watches (bounded).
+    let watched = await clients.watchedPaths();
+    for (let i = 0; i < 200 && !(watched.includes(holder!) && watched.includes(secondNode!)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      watched = await clients.watchedPaths();
+    }
     assert.ok(watched.includes(holder!), `holder watched: ${watched.join(",")}`);
     assert.ok(watched.includes(secondNode!), `second watched: ${watched.join(",")}`);
     assert.ok(!watched.includes(thirdNode!));
