@@ -11,6 +11,10 @@
  *   1-GiB        `liars` sessions each send a 1 GiB length prefix and stream on until closed;
  *   watch-storm  `watchers` sessions each hold a data and a child watch on one znode; then one
  *                setData of it; the phase lasts until every session has its notification.
+ *   load         issue 9's load: `load-sessions` sessions (pinging, as clients do) holding
+ *                `load-watches` data watches each on `load-nodes` znodes, held `load-hold` s;
+ *                the figure is the server's RSS before and with them, and how long they took
+ *                to open. `--phases=load` runs it alone.
  *
  *     npm run bench:storms                                (runs `npm run build` first)
  *     npm run bench:storms -- --watchers=15000 --servers=zkts
@@ -40,6 +44,11 @@ const KNOBS = {
   hold: 3,
   liars: 200,
   watchers: 10_000,
+  "load-sessions": 10_000,
+  "load-watches": 10,
+  "load-nodes": 10_000,
+  "load-hold": 5,
+  phases: "connections,no-reader,1-GiB,watch-storm,load",
   baseline: 2,
   servers: "zookeeper,zkts",
   zkts: "dist",
@@ -232,6 +241,54 @@ async function watchStorm(admin: ZooKeeper, sessions: RawSession[]): Promise<str
   return `${sessions.length} sessions (${gone} closed by the server before the change), ${2 * sessions.length} watches; setData acked in ${fmtMs(acked)} ms, ${sessions.length - waiting} notified in ${fmtMs(all)} ms`;
 }
 
+/**
+ * The load phase: `load-sessions` sessions with `load-watches` data watches each (spread over
+ * the `load-nodes` znodes under /load), all pinging, held for `load-hold` seconds.
+ */
+async function load(
+  admin: ZooKeeper,
+  port: number,
+  pid: number,
+  knobs: Knobs,
+  held: RawSession[],
+): Promise<string> {
+  const nodes = knobs["load-nodes"];
+  await admin.create("/load", "");
+  for (let i = 0; i < nodes; i += 500) {
+    const batch = Array.from({ length: Math.min(500, nodes - i) }, (_, k) => ({
+      type: "create" as const,
+      path: `/load/n${i + k}`,
+      data: "0123456789abcdef",
+    }));
+    await admin.multi(batch);
+  }
+  const rssBefore = procStatusKiB(pid, "VmRSS");
+  const started = performance.now();
+  const sessions = knobs["load-sessions"];
+  const perSession = knobs["load-watches"];
+  let failed = 0;
+  for (let i = 0; i < sessions; i += knobs.concurrency) {
+    const n = Math.min(knobs.concurrency, sessions - i);
+    const opened = await Promise.all(Array.from({ length: n }, () => RawSession.open(port)));
+    held.push(...opened);
+    const errs = await Promise.all(
+      opened.map((s, k) =>
+        Promise.all(
+          Array.from({ length: perSession }, (_, j) =>
+            s.call(getDataFrame(j + 1, `/load/n${((i + k) * perSession + j) % nodes}`, true)),
+          ),
+        ),
+      ),
+    );
+    failed += errs.flat().filter((err) => err !== 0).length;
+  }
+  const opening = (performance.now() - started) / 1000;
+  await sleep(knobs["load-hold"] * 1000);
+  const rssWith = procStatusKiB(pid, "VmRSS");
+  const closed = held.filter((s) => s.socket.destroyed || s.socket.readableEnded).length;
+  return `${sessions} sessions, ${sessions * perSession} watches on ${nodes} znodes (${failed} refused, ${closed} closed by the server) opened in ${opening.toFixed(1)} s; server RSS ${(rssBefore / 1024).toFixed(0)} MiB before, ${(rssWith / 1024).toFixed(0)} MiB with them`;
+}
+
 async function startServer(name: string, knobs: Knobs): Promise<ServerProcess> {
   if (name === "zookeeper") {
     return startZooKeeper({
@@ -269,9 +326,10 @@ async function runServer(name: string, knobs: Knobs): Promise<PhaseResult[]> {
       await sleep(knobs.baseline * 1000);
       return `${knobs.baseline} s idle`;
     });
-    await phase("connections", () => connectionStorm(port, knobs));
-    await phase("no-reader", () => noReaders(port, server.pid, knobs));
-    await phase("1-GiB", () => liars(port, knobs));
+    const wanted = new Set(knobs.phases.split(","));
+    if (wanted.has("connections")) await phase("connections", () => connectionStorm(port, knobs));
+    if (wanted.has("no-reader")) await phase("no-reader", () => noReaders(port, server.pid, knobs));
+    if (wanted.has("1-GiB")) await phase("1-GiB", () => liars(port, knobs));
     // The watchers ping, as clients do: opening thousands takes longer than a session timeout,
     // and a session that expires takes its watches with it.
     const watchers: RawSession[] = [];
@@ -280,8 +338,15 @@ async function runServer(name: string, knobs: Knobs): Promise<PhaseResult[]> {
       for (const s of watchers) s.send(ping);
     }, 3000);
     try {
-      watchers.push(...(await openWatchers(port, knobs)));
-      await phase("watch-storm", () => watchStorm(admin, watchers));
+      if (wanted.has("watch-storm")) {
+        watchers.push(...(await openWatchers(port, knobs)));
+        await phase("watch-storm", () => watchStorm(admin, watchers));
+      }
+      for (const s of watchers) s.destroy();
+      watchers.length = 0;
+      if (wanted.has("load")) {
+        await phase("load", () => load(admin, port, server.pid, knobs, watchers));
+      }
     } finally {
       clearInterval(pinger);
       for (const s of watchers) s.destroy();
