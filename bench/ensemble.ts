@@ -19,7 +19,7 @@
  * A benchmark, not a test: a missed aim is printed, never an exit code; only errors exit non-zero.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -36,9 +36,11 @@ import {
 } from "../test/harness/child-processes.js";
 import { fourLetterWord, modeOf } from "../test/harness/four-letter-word.js";
 import { freePorts } from "../test/harness/free-ports.js";
+import { fileSize, readSince } from "../test/harness/output-file.js";
 import { type Client, type Issue, loadZkts, type ZktsModule, zktsClient } from "./drivers.js";
 import { threadCpuMicros, threadCpuNanos } from "./proc.js";
 import { fmtMs, loadAverage, quantile, ratio, table } from "./report.js";
+import { runSession, split } from "./sessions.js";
 
 const SYSTEMS = ["zookeeper", "zkts"] as const;
 type SystemName = (typeof SYSTEMS)[number];
@@ -139,58 +141,6 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** `count` split as evenly as possible into `parts` whole numbers, larger ones first. */
-function split(count: number, parts: number): number[] {
-  return Array.from(
-    { length: parts },
-    (_, i) => Math.floor(count / parts) + (i < count % parts ? 1 : 0),
-  );
-}
-
-/**
- * Keeps `concurrency` calls of `issue` in flight on one session until `shouldStop()` says so
- * (checked before each new call) or `count` calls were made; records each call's latency (ms).
- * A session answers in order, so each completion belongs to the oldest call in flight.
- */
-function runSession(
-  issue: Issue,
-  pathOf: (i: number) => string,
-  concurrency: number,
-  count: number,
-  shouldStop: () => boolean,
-  latencies: number[],
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const ring = Math.max(1, Math.min(concurrency, count));
-    const starts = new Float64Array(ring);
-    let head = 0;
-    let tail = 0;
-    let issued = 0;
-    let done = 0;
-    let failed = false;
-    const start = (): void => {
-      starts[tail] = performance.now();
-      tail = tail + 1 === ring ? 0 : tail + 1;
-      issue(pathOf(issued++), ok, fail);
-    };
-    const ok = (): void => {
-      if (failed) return;
-      latencies.push(performance.now() - starts[head]!);
-      head = head + 1 === ring ? 0 : head + 1;
-      done++;
-      if (issued < count && !shouldStop()) start();
-      else if (done === issued) resolve();
-    };
-    const fail = (error: unknown): void => {
-      if (failed) return;
-      failed = true;
-      reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    if (count === 0) resolve();
-    else while (issued < ring) start();
-  });
 }
 
 // ---------------------------------------------------------------- the two ensembles
@@ -316,7 +266,7 @@ async function startZktsEnsemble(config: Config): Promise<Ensemble> {
   let profiles = 0;
   const start = async (id: number): Promise<void> => {
     const m = member(id);
-    const offset = sizeOf(m.logFile);
+    const offset = fileSize(m.logFile);
     const args = [
       `--max-old-space-size=${config.nodeHeapMb}`,
       ...(config.profile === undefined
@@ -378,22 +328,6 @@ async function startZktsEnsemble(config: Config): Promise<Ensemble> {
     throw error;
   }
   return ensemble;
-}
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readSince(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString("utf8");
-  } catch {
-    return "";
-  }
 }
 
 async function startSystem(name: SystemName, config: Config): Promise<Ensemble> {

@@ -22,6 +22,7 @@ import { startZooKeeper } from "../test/harness/apache-zookeeper.js";
 import { clockTicksPerSecond, cpuMicros, processCpuMicros } from "./cpu.js";
 import { type Client, type Issue, loadZkts, OPS, type Op, zktsClient } from "./drivers.js";
 import { type Memory, memoryOf, threadCpuMicros, threadCpuNanos } from "./proc.js";
+import { split } from "./sessions.js";
 import { type ServerProcess, startZktsProcess } from "./zkts-process.js";
 
 const SERVER_NAMES = ["zookeeper", "zkts"] as const;
@@ -143,14 +144,6 @@ interface Target {
 }
 
 const ROOT = "/zkts-bench";
-
-/** `count` split as evenly as possible into `parts` whole numbers, larger ones first. */
-function split(count: number, parts: number): number[] {
-  return Array.from(
-    { length: parts },
-    (_, i) => Math.floor(count / parts) + (i < count % parts ? 1 : 0),
-  );
-}
 
 /**
  * Runs `paths.length` ops on one session keeping `concurrency` in flight: every completion

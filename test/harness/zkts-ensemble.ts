@@ -14,7 +14,7 @@
  * Servers are only ever signalled by the pid we spawned (child-processes.ts), and that module
  * SIGKILLs any survivor if the test process exits without stop().
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -29,6 +29,7 @@ import {
 } from "./child-processes.js";
 import { fourLetterWord, modeOf } from "./four-letter-word.js";
 import { freePorts } from "./free-ports.js";
+import { fileSize, readSince } from "./output-file.js";
 
 const HOST = "127.0.0.1";
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -157,7 +158,7 @@ export class Ensemble {
   async start(id: number): Promise<void> {
     const m = this.member(id);
     if (this.running(id)) return;
-    const offset = sizeOf(m.logFile);
+    const offset = fileSize(m.logFile);
     const args = [
       "--import",
       TSX_LOADER,
@@ -279,22 +280,6 @@ export class Ensemble {
     if (options.keepDirs === true) return;
     rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
     releaseDir(this.root);
-  }
-}
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readSince(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString("utf8");
-  } catch {
-    return "";
   }
 }
 

@@ -13,7 +13,6 @@
  * host:port`. Its stdout and stderr go to `<dataDir>/zkts.out` (logFile). child-processes.ts
  * tracks it and SIGKILLs it, by pid, if the test process exits without stopping it.
  */
-import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +28,7 @@ import {
   terminateAndWait,
 } from "./child-processes.js";
 import { fourLetterWord } from "./four-letter-word.js";
+import { fileSize, readSince } from "./output-file.js";
 
 const HOST = "127.0.0.1";
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -149,7 +149,7 @@ class ZktsServer implements ZooKeeperProcess {
 
   /** Spawns the server and resolves with the port from its listening line. */
   async #spawnAndWait(): Promise<number> {
-    const offset = outputSize(this.logFile);
+    const offset = fileSize(this.logFile);
     const args = [
       "--import",
       TSX_LOADER,
@@ -185,22 +185,5 @@ class ZktsServer implements ZooKeeperProcess {
   #startError(what: string, output: string): Error {
     const lines = output.trimEnd().split("\n").slice(-OUTPUT_TAIL_LINES).join("\n");
     return new Error(`zkts server (pid ${this.pid}) ${what}; its output:\n${lines || "(empty)"}`);
-  }
-}
-
-function outputSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The file's text from `offset` on, or "" if it is not there yet. */
-function readSince(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString("utf8");
-  } catch {
-    return "";
   }
 }

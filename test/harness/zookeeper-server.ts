@@ -12,7 +12,6 @@
  * Readiness is ZooKeeper's own `srvr` four-letter word reporting a serving mode: it answers
  * "not currently serving requests" until the server (or its quorum) is up, so no blind sleeps.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +27,7 @@ import {
 } from "./child-processes.js";
 import { fourLetterWord, modeOf } from "./four-letter-word.js";
 import type { Installation } from "./installation.js";
+import { fileSize, readSince } from "./output-file.js";
 
 export const HOST = "127.0.0.1";
 const MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
@@ -264,19 +264,6 @@ function log4jProperties(dataDir: string): string {
     "log4j.appender.FILE.layout": "org.apache.log4j.PatternLayout",
     "log4j.appender.FILE.layout.ConversionPattern": "%d{ISO8601} %-5p [%t] %c{1} - %m%n",
   });
-}
-
-function fileSize(file: string): number {
-  return existsSync(file) ? statSync(file).size : 0;
-}
-
-/** The file's text from `offset` on, or "" if it is gone (stop() may have removed it). */
-function readSince(file: string, offset: number): string {
-  try {
-    return readFileSync(file).subarray(offset).toString("utf8");
-  } catch {
-    return "";
-  }
 }
 
 function tail(text: string): string {
