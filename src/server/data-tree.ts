@@ -252,11 +252,6 @@ export class DataTree {
     return this.nodes.get(path === "" ? "/" : path);
   }
 
-  /** A node's data; undefined if there is no such node (quota.ts's QuotaTree). */
-  nodeData(path: string): Buffer | null | undefined {
-    return this.nodes.get(path)?.data;
-  }
-
   /** The Stat a client sees for a node (DataNode.copyStat). */
   statOf(node: DataNode): Stat {
     const s = node.stat;

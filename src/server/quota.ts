@@ -102,10 +102,10 @@ export class QuotaPaths {
   }
 }
 
-/** Where quota bookkeeping reads the tree. */
+/** Where quota bookkeeping reads the tree (a DataTree). */
 export interface QuotaTree {
   readonly quotas: QuotaPaths;
-  nodeData(path: string): Buffer | null | undefined;
+  getNode(path: string): { readonly data: Buffer | null } | undefined;
 }
 
 /**
@@ -125,7 +125,7 @@ export function checkQuota(
 ): void {
   const prefix = tree.quotas.maxPrefix(path);
   if (prefix === undefined) return;
-  const limits = tree.nodeData(limitPath(prefix));
+  const limits = tree.getNode(limitPath(prefix))?.data;
   if (limits === undefined) return;
   const limit = StatsTrack.of(limits);
   const bytesDiff = BigInt((data?.length ?? 0) - (lastData?.length ?? 0));
@@ -134,7 +134,7 @@ export function checkQuota(
   const checkBytes =
     bytesDiff !== 0n && (limit.get("bytes") > -1n || limit.get("byteHardLimit") > -1n);
   if (!checkCount && !checkBytes) return;
-  const stats = tree.nodeData(statPath(prefix));
+  const stats = tree.getNode(statPath(prefix))?.data;
   if (stats === undefined) return;
   const current = StatsTrack.of(stats);
   const exceeded = (

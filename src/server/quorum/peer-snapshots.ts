@@ -47,7 +47,6 @@ export class PeerSnapshots {
   private writing: Promise<void> | undefined;
   /** The zxid of the newest snapshot on disk: history up to it is kept, as the next one is made. */
   private newest: bigint;
-  snapshots = 0;
 
   constructor(
     snapDir: string,
@@ -88,7 +87,6 @@ export class PeerSnapshots {
     const tree = this.hooks.tree();
     try {
       const { file, zxid, ms } = await writeTreeSnapshot(tree, this.snapDir);
-      this.snapshots++;
       this.hooks.compact(this.newest);
       this.newest = zxid;
       this.log.info(
