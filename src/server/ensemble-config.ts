@@ -15,6 +15,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidArgumentError } from "../protocol/errors.js";
+import { type QuorumTlsSettings, resolveQuorumTls } from "./quorum/quorum-tls.js";
 
 export interface QuorumServer {
   readonly id: number;
@@ -37,6 +38,8 @@ export interface EnsembleConfig {
   readonly peerType?: "participant" | "observer";
   /** readonlymode.enabled: serve reads while cut off from the quorum. Default false. */
   readonly readOnlyModeEnabled: boolean;
+  /** sslQuorum / portUnification and the ssl.quorum.* key material; undefined: plain links. */
+  readonly quorumTls?: QuorumTlsSettings;
 }
 
 const SERVER_KEY = /^server\.(\d+)$/;
@@ -59,6 +62,7 @@ export function ensembleFromConfig(props: ReadonlyMap<string, string>): Ensemble
       "the ensemble has no participant (every server.N is an observer)",
     );
   }
+  const quorumTls = resolveQuorumTls(props);
   return {
     servers,
     initLimit: positive(props, "initLimit", 10),
@@ -67,6 +71,7 @@ export function ensembleFromConfig(props: ReadonlyMap<string, string>): Ensemble
     readOnlyModeEnabled: /^true$/i.test(
       props.get("readonlymode.enabled") ?? props.get("zookeeper.readonlymode.enabled") ?? "false",
     ),
+    ...(quorumTls !== undefined && { quorumTls }),
   };
 }
 

@@ -55,12 +55,7 @@ export function resolveSecureOptions(options: ServerOptions): SecureClientOption
       "ssl.keyStore.location must be set for secureClientPort (the server's key and certificate)",
     );
   }
-  const clientAuth = (options.sslClientAuth ?? "need").toLowerCase() as ClientAuth;
-  if (!CLIENT_AUTH.includes(clientAuth)) {
-    throw new InvalidArgumentError(
-      `ssl.clientAuth must be none, want or need, got "${options.sslClientAuth}"`,
-    );
-  }
+  const clientAuth = parseClientAuth("ssl.clientAuth", options.sslClientAuth);
   return {
     port,
     address,
@@ -84,8 +79,22 @@ export function resolveSecureOptions(options: ServerOptions): SecureClientOption
   };
 }
 
-/** KeyStoreFileType.fromPropertyValueOrFileName: the type given, else the file's extension. */
-function store(
+/** X509Util.ClientAuth.fromPropertyValue: none, want or need in any case; need when unset. */
+export function parseClientAuth(key: string, value: string | undefined): ClientAuth {
+  const clientAuth = (
+    value === undefined || value === "" ? "need" : value.toLowerCase()
+  ) as ClientAuth;
+  if (!CLIENT_AUTH.includes(clientAuth)) {
+    throw new InvalidArgumentError(`${key} must be none, want or need, got "${value}"`);
+  }
+  return clientAuth;
+}
+
+/**
+ * KeyStoreFileType.fromPropertyValueOrFileName: the type given, else the file's extension.
+ * `prefix` is the settings' prefix (ssl.keyStore, ssl.quorum.trustStore, ...), for errors.
+ */
+export function store(
   prefix: string,
   location: string,
   password: string | undefined,
@@ -96,7 +105,7 @@ function store(
   if (type !== "PEM" && type !== "PKCS12") {
     throw new InvalidArgumentError(`${prefix}.type must be PEM or PKCS12, got "${typeText}"`);
   }
-  if (prefix === "ssl.trustStore" && type === "PKCS12") {
+  if (prefix.endsWith(".trustStore") && type === "PKCS12") {
     throw new InvalidArgumentError(
       `${prefix}.location ${location}: Node cannot use a PKCS12 truststore (certificates ` +
         "without a key); give the CA certificates as PEM: " +
@@ -119,12 +128,11 @@ function typeFromExtension(prefix: string, location: string): string {
 }
 
 function javaKeyStore(prefix: string, location: string, type: string): InvalidArgumentError {
-  const command =
-    prefix === "ssl.keyStore"
-      ? `keytool -importkeystore -srckeystore ${location} -destkeystore keystore.p12 ` +
-        "-deststoretype PKCS12 (then ssl.keyStore.type=PKCS12)"
-      : `keytool -exportcert -rfc -keystore ${location} -alias <ca> -file truststore.pem ` +
-        "(then ssl.trustStore.type=PEM)";
+  const command = prefix.endsWith(".keyStore")
+    ? `keytool -importkeystore -srckeystore ${location} -destkeystore keystore.p12 ` +
+      "-deststoretype PKCS12 (then ssl.keyStore.type=PKCS12)"
+    : `keytool -exportcert -rfc -keystore ${location} -alias <ca> -file truststore.pem ` +
+      "(then ssl.trustStore.type=PEM)";
   return new InvalidArgumentError(
     `${prefix}.location ${location}: a Java KeyStore (${type}), which Node cannot read; ` +
       `convert it: ${command}`,
@@ -133,25 +141,33 @@ function javaKeyStore(prefix: string, location: string, type: string): InvalidAr
 
 /** The options of tls.createServer for these settings; reads the files (errors name the key). */
 export function secureContextOptions(secure: SecureClientOptions): tls.TlsOptions {
-  const keyStore = readStore("ssl.keyStore", secure.keyStore);
-  const key: tls.TlsOptions =
-    secure.keyStore.type === "PKCS12"
-      ? { pfx: keyStore, passphrase: secure.keyStore.password ?? "" }
-      : {
-          key: keyStore,
-          cert: keyStore,
-          ...(secure.keyStore.password !== undefined && {
-            passphrase: secure.keyStore.password,
-          }),
-        };
-  const trust =
-    secure.trustStore === undefined ? {} : { ca: readStore("ssl.trustStore", secure.trustStore) };
   return {
-    ...key,
-    ...trust,
+    ...keyMaterial("ssl", secure.keyStore, secure.trustStore),
     requestCert: secure.clientAuth !== "none",
     rejectUnauthorized: secure.clientAuth === "need",
   };
+}
+
+/**
+ * A keystore and truststore as TLS options (key, cert or pfx; ca), read from their files.
+ * Without a truststore, Node's own CA list stands in for Java's default one.
+ */
+export function keyMaterial(
+  prefix: string,
+  keyStore: StoreLocation,
+  trustStore: StoreLocation | undefined,
+): tls.SecureContextOptions {
+  const keyBytes = readStore(`${prefix}.keyStore`, keyStore);
+  const key: tls.SecureContextOptions =
+    keyStore.type === "PKCS12"
+      ? { pfx: keyBytes, passphrase: keyStore.password ?? "" }
+      : {
+          key: keyBytes,
+          cert: keyBytes,
+          ...(keyStore.password !== undefined && { passphrase: keyStore.password }),
+        };
+  if (trustStore === undefined) return key;
+  return { ...key, ca: readStore(`${prefix}.trustStore`, trustStore) };
 }
 
 function readStore(prefix: string, store: StoreLocation): Buffer {

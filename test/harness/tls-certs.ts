@@ -117,6 +117,43 @@ export async function makeCertificates(options: { keytool?: string } = {}): Prom
   };
 }
 
+/** Key material for ensemble members (sslQuorum): each certificate serves and connects. */
+export interface PeerCertificates {
+  readonly dir: string;
+  readonly caFile: string;
+  /** For 127.0.0.1 and localhost. */
+  readonly peer: KeyPair;
+  /** Signed by the CA, but naming another host only (fails hostname verification here). */
+  readonly elsewhere: KeyPair;
+  /** For 127.0.0.1, signed by a CA the ensemble does not trust. */
+  readonly stranger: KeyPair;
+  remove(): Promise<void>;
+}
+
+export async function makePeerCertificates(): Promise<PeerCertificates> {
+  const dir = await mkdtemp(join(tmpdir(), "zkts-quorum-tls-"));
+  removeAtExit(dir);
+  const file = (name: string) => join(dir, name);
+  await makeCa(dir, "ca", "/CN=zkts quorum CA");
+  await makeCa(dir, "other-ca", "/CN=someone else's CA");
+  const usage = "extendedKeyUsage=serverAuth,clientAuth\n";
+  await writeFile(file("here.ext"), `subjectAltName=IP:127.0.0.1,DNS:localhost\n${usage}`);
+  await writeFile(file("elsewhere.ext"), `subjectAltName=DNS:zk.elsewhere.example\n${usage}`);
+  const [peer, elsewhere, stranger] = await Promise.all([
+    makeKeyPair(dir, "peer", "/CN=peer", "ca", "here.ext", "CN=peer"),
+    makeKeyPair(dir, "elsewhere", "/CN=elsewhere", "ca", "elsewhere.ext", "CN=elsewhere"),
+    makeKeyPair(dir, "stranger", "/CN=stranger", "other-ca", "here.ext", "CN=stranger"),
+  ]);
+  return {
+    dir,
+    caFile: file("ca.pem"),
+    peer: peer!,
+    elsewhere: elsewhere!,
+    stranger: stranger!,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
 async function makeCa(dir: string, name: string, subject: string): Promise<void> {
   await run("openssl", [
     "req",

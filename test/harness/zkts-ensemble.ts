@@ -14,7 +14,7 @@
  * Servers are only ever signalled by the pid we spawned (child-processes.ts), and that module
  * SIGKILLs any survivor if the test process exits without stop().
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -183,6 +183,20 @@ export class Ensemble {
       }
       await sleep(POLL_MS);
     }
+  }
+
+  /**
+   * Sets zoo.cfg lines of server `id` for its next start (a value of undefined removes the
+   * line): a rolling change of configuration, one server at a time.
+   */
+  configure(id: number, settings: Readonly<Record<string, string | undefined>>): void {
+    const { configFile } = this.member(id);
+    const lines = readFileSync(configFile, "utf8").trimEnd().split("\n");
+    const kept = lines.filter((line) => !Object.hasOwn(settings, line.split("=", 1)[0] ?? ""));
+    const added = Object.entries(settings).flatMap(([k, v]) =>
+      v === undefined ? [] : [`${k}=${v}`],
+    );
+    writeFileSync(configFile, `${[...added, ...kept].join("\n")}\n`);
   }
 
   /** SIGKILLs server `id` by pid and waits until it has exited. */

@@ -20,6 +20,7 @@ import { QuorumPeerShell } from "./peer-shell.js";
 import { PeerSnapshots, treeFromSnapshot } from "./peer-snapshots.js";
 import { DurablePeerStorage } from "./peer-storage.js";
 import { QuorumEvents } from "./quorum-events.js";
+import { quorumSockets } from "./quorum-sockets.js";
 
 /** The Zab peer's clock. */
 const ZAB_TICK_MS = 50;
@@ -82,6 +83,7 @@ export async function startEnsembleServer(
     storage: opened.storage,
     tickMs: ZAB_TICK_MS,
     log,
+    sockets: quorumSockets(ensemble.quorumTls, log),
     onEstablished: (epoch) => role.roleChanged("LEADING", epoch, true),
     onRole: (state, _leader, epoch) => {
       zooKeeper.stats.metrics.roleChanged(state, Date.now());

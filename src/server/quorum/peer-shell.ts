@@ -15,6 +15,7 @@ import { type DurableState, type ZabConfig, ZabPeer } from "../../zab/peer.js";
 import { isCommitOnly, isEager, type Ready } from "../../zab/ready.js";
 import type { QuorumServer } from "../ensemble-config.js";
 import type { Logger } from "../logger.js";
+import type { QuorumSockets } from "./quorum-sockets.js";
 import { type LearnerLinkInfo, QuorumTransport } from "./transport.js";
 
 export interface PeerStorage<P> {
@@ -34,6 +35,8 @@ export interface PeerShellOptions<P> {
   readonly storage: PeerStorage<P>;
   readonly tickMs: number;
   readonly log: Logger;
+  /** Where links come from (plain TCP unless the ensemble is set up for TLS). */
+  readonly sockets?: QuorumSockets;
   /** Told of every role change (and of a leader's establishment). */
   readonly onRole?: (state: PeerState, leader: number | undefined, epoch: bigint) => void;
   /** Called at once (not after persisting) when this peer establishes itself as leader. */
@@ -77,6 +80,7 @@ export class QuorumPeerShell<P> {
         disconnected: (peer) => this.input(() => this.peer.disconnected(peer)),
       },
       options.log,
+      options.sockets,
     );
   }
 

@@ -9,13 +9,15 @@
  *   link: when it breaks, both ends are told (`disconnected`), and a message for a peer with no
  *   link is dropped (a learner repeats FOLLOWERINFO until its leader answers).
  *
- * Every connection starts with a hello frame naming the server that opened it.
+ * Every connection starts with a hello frame naming the server that opened it. The sockets come
+ * from quorum-sockets.ts: plain, or TLS when the ensemble is configured for it.
  */
-import net from "node:net";
+import type net from "node:net";
 import type { Message } from "../../zab/messages.js";
 import type { QuorumServer } from "../ensemble-config.js";
 import type { Logger } from "../logger.js";
 import { decodeBody, encodeFrame, FrameSplitter, type Hello } from "./codec.js";
+import { type QuorumSockets, quorumSockets } from "./quorum-sockets.js";
 
 export interface TransportHandlers<P> {
   message(from: number, message: Message<P>): void;
@@ -66,12 +68,14 @@ export class QuorumTransport<P> {
   private readonly servers: Map<number, QuorumServer>;
   private readonly handlers: TransportHandlers<P>;
   private readonly log: Logger;
+  private readonly sockets: QuorumSockets;
   private readonly listeners: net.Server[] = [];
   private readonly election = new Map<number, Link>();
   /** Quorum links this server opened (to its leader). */
   private readonly outbound = new Map<number, Link>();
   /** Quorum links learners opened to this server (as their leader). */
   private readonly inbound = new Map<number, Link>();
+  /** Every accepted TCP connection, TLS handshakes not yet done included: close ends them. */
   private readonly accepted = new Set<net.Socket>();
   private closed = false;
 
@@ -80,11 +84,13 @@ export class QuorumTransport<P> {
     servers: readonly QuorumServer[],
     handlers: TransportHandlers<P>,
     log: Logger,
+    sockets: QuorumSockets = quorumSockets(undefined, log),
   ) {
     this.me = me;
     this.servers = new Map(servers.map((s) => [s.id, s]));
     this.handlers = handlers;
     this.log = log;
+    this.sockets = sockets;
   }
 
   async start(): Promise<void> {
@@ -94,22 +100,20 @@ export class QuorumTransport<P> {
     ]);
   }
 
-  private listen(port: number, channel: "quorum" | "election"): Promise<void> {
-    const server = net.createServer((socket) => this.accept(socket, channel));
-    this.listeners.push(server);
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: this.me.host, port }, () => {
-        server.off("error", reject);
-        resolve();
-      });
+  private async listen(port: number, channel: "quorum" | "election"): Promise<void> {
+    const server = await this.sockets.listen(this.me.host, port, (socket) =>
+      this.accept(socket, channel),
+    );
+    server.on("connection", (socket: net.Socket) => {
+      this.accepted.add(socket);
+      socket.once("close", () => this.accepted.delete(socket));
     });
+    this.listeners.push(server);
   }
 
   /** A connection another server opened: its first frame says who it is. */
   private accept(socket: net.Socket, channel: "quorum" | "election"): void {
     socket.setNoDelay(true);
-    this.accepted.add(socket);
     let peer: number | undefined;
     this.read(socket, (frame) => {
       if (peer === undefined) {
@@ -136,7 +140,6 @@ export class QuorumTransport<P> {
       this.handlers.message(peer, frame as Message<P>);
     });
     socket.on("close", () => {
-      this.accepted.delete(socket);
       if (channel === "quorum" && peer !== undefined && this.inbound.get(peer)?.socket === socket) {
         this.inbound.delete(peer);
         if (!this.closed) this.handlers.disconnected(peer);
@@ -234,15 +237,18 @@ export class QuorumTransport<P> {
     const server = this.servers.get(peer);
     if (server === undefined) return undefined;
     const port = channel === "quorum" ? server.quorumPort : server.electionPort;
-    const socket = net.connect({ host: server.host, port });
+    const link: Link = {
+      peer,
+      socket: this.sockets.connect(server.host, port, () => {
+        const frames = link.pending ?? [];
+        link.pending = undefined;
+        link.socket.write(Buffer.concat(frames));
+      }),
+      pending: [encodeFrame({ id: this.me.id })],
+    };
+    const { socket } = link;
     socket.setNoDelay(true);
-    const link: Link = { peer, socket, pending: [encodeFrame({ id: this.me.id })] };
     links.set(peer, link);
-    socket.once("connect", () => {
-      const frames = link.pending ?? [];
-      link.pending = undefined;
-      socket.write(Buffer.concat(frames));
-    });
     this.read(socket, (frame) => this.handlers.message(peer, frame as Message<P>));
     socket.on("close", () => {
       if (links.get(peer) !== link) return;
