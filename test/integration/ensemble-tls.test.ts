@@ -7,15 +7,23 @@
  *   connection to a quorum port is dropped without a word;
  * - ZooKeeper's rolling upgrade works: a plain ensemble with portUnification on moves to
  *   sslQuorum one server at a time, then drops portUnification one server at a time, and
- *   takes writes at every step.
+ *   takes writes at every step;
+ * - the same zoo.cfg lines and PEM files bring up Apache ZooKeeper 3.8's ensemble over TLS,
+ *   so one set of key material serves both.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { connect, type ZooKeeper } from "../../src/index.js";
 import { encodeFrame } from "../../src/server/quorum/codec.js";
+import {
+  apacheZooKeeperSkip,
+  startEnsemble as startApacheEnsemble,
+} from "../harness/apache-zookeeper.js";
 import { makePeerCertificates, type PeerCertificates } from "../harness/tls-certs.js";
+import { NETTY_CODEC_JAR } from "../harness/tls-servers.js";
 import { type Ensemble, startEnsemble } from "../harness/zkts-ensemble.js";
 
 const HOST = "127.0.0.1";
@@ -135,6 +143,44 @@ describe("TLS between ensemble members", { timeout: 240_000 }, () => {
     // And now a plain peer is no longer accepted.
     const leader = await e.leader();
     assert.equal(await dropped(e.member(leader).quorumPort, encodeFrame({ id: 1 })), "");
+  });
+});
+
+describe("the same sslQuorum lines on Apache ZooKeeper", {
+  skip: apacheZooKeeperSkip(),
+  timeout: 120_000,
+}, () => {
+  test("its ensemble forms over TLS with our PEM key material, and serves a write", async () => {
+    const certs = await makePeerCertificates();
+    const apache = await startApacheEnsemble({
+      size: 3,
+      // Without netty-codec (Debian's zookeeper.jar leaves it off its classpath) ZooKeeper's
+      // election listener stopped at the first TLS peer, logging no exception.
+      classpath: [NETTY_CODEC_JAR],
+      extraConfig: {
+        sslQuorum: "true",
+        "ssl.quorum.keyStore.location": certs.peer.pemFile,
+        "ssl.quorum.keyStore.type": "PEM",
+        "ssl.quorum.trustStore.location": certs.caFile,
+        "ssl.quorum.trustStore.type": "PEM",
+      },
+    });
+    try {
+      const leader = await apache.leader();
+      const zk = await connect(apache.connectString);
+      try {
+        await zk.create("/tls", "apache");
+        assert.equal((await zk.getData("/tls")).data?.toString(), "apache");
+      } finally {
+        await zk.close();
+      }
+      const log = readFileSync(leader.logFile, "utf8");
+      assert.match(log, /Using TLS encrypted quorum communication/);
+      assert.match(log, /Creating TLS-only quorum server socket/);
+    } finally {
+      await apache.stop();
+      await certs.remove();
+    }
   });
 });
 
