@@ -23,21 +23,39 @@ export function writeLongAt(buffer: Uint8Array, at: number, value: bigint): void
   }
 }
 
+/** A large buffer a sharing Writer refers to instead of copying: it belongs before `at`. */
+interface SharedBuffer {
+  readonly at: number;
+  readonly value: Uint8Array;
+}
+
 /**
  * A growable output buffer for jute records. One Writer is reused for many records: callers
  * encode, take the bytes with `take()` (a copy) and `reset()`, so steady-state encoding does not
  * allocate beyond the copy it hands out.
+ *
+ * A Writer made with `shareFrom` keeps jute buffers of that many bytes or more by reference
+ * instead of copying them in, and hands the output out in pieces (`takeChunks()`), for a
+ * socket's writev: a server answering 512 KiB getData replies copied each one three times
+ * (into the Writer, while it grew, and out of it) and kept megabytes per connection. Such
+ * buffers must not change until the chunks are written (znode data never changes in place).
  */
 export class Writer {
   private buffer: Buffer;
   private cursor = 0;
+  private readonly shareFrom: number;
+  /** Shared buffers in output order, and their bytes. */
+  private shared: SharedBuffer[] = [];
+  private sharedBytes = 0;
 
-  constructor(initialBytes = 4096) {
+  constructor(initialBytes = 4096, options: { shareFrom?: number } = {}) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
+    this.shareFrom = options.shareFrom ?? Number.POSITIVE_INFINITY;
   }
 
+  /** Bytes written, shared buffers included. */
   get length(): number {
-    return this.cursor;
+    return this.cursor + this.sharedBytes;
   }
 
   private ensure(bytes: number): void {
@@ -83,6 +101,12 @@ export class Writer {
   /** Writes a jute buffer; null (or NULL_BUFFER) writes jute's -1 length. */
   writeBuffer(value: Uint8Array | null): this {
     if (value === null || value === NULL_BUFFER) return this.writeInt(-1);
+    if (value.length >= this.shareFrom) {
+      this.writeInt(value.length);
+      this.shared.push({ at: this.cursor, value });
+      this.sharedBytes += value.length;
+      return this;
+    }
     this.ensure(4 + value.length);
     this.buffer.writeInt32BE(value.length, this.cursor);
     this.buffer.set(value, this.cursor + 4);
@@ -90,7 +114,10 @@ export class Writer {
     return this;
   }
 
-  /** Reserves 4 bytes for a length prefix and returns where to patch it. */
+  /**
+   * Reserves 4 bytes for a length prefix and returns where to patch it (a place in this
+   * Writer's own buffer: measure lengths by `length`, which counts shared buffers too).
+   */
   reserveInt(): number {
     this.ensure(4);
     const at = this.cursor;
@@ -102,12 +129,39 @@ export class Writer {
     this.buffer.writeInt32BE(value, at);
   }
 
-  /** A copy of the bytes written since `from`. */
+  /** A copy of the bytes written since `from` (0 when buffers were shared). */
   take(from = 0): Buffer {
+    if (this.shared.length > 0) {
+      if (from !== 0) throw new Error("take(from) of a Writer holding shared buffers");
+      return Buffer.concat(this.takeChunks());
+    }
     return Buffer.from(this.buffer.subarray(from, this.cursor));
+  }
+
+  /**
+   * Everything written, in order: copies of this Writer's own bytes between the shared buffers,
+   * which are handed out as they are. Then the Writer is empty, as after reset().
+   */
+  takeChunks(): Buffer[] {
+    const chunks: Buffer[] = [];
+    let from = 0;
+    for (const { at, value } of this.shared) {
+      if (at > from) chunks.push(Buffer.from(this.buffer.subarray(from, at)));
+      chunks.push(
+        Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length),
+      );
+      from = at;
+    }
+    if (this.cursor > from) chunks.push(Buffer.from(this.buffer.subarray(from, this.cursor)));
+    this.reset();
+    return chunks;
   }
 
   reset(): void {
     this.cursor = 0;
+    if (this.shared.length > 0) {
+      this.shared = [];
+      this.sharedBytes = 0;
+    }
   }
 }

@@ -49,7 +49,8 @@ export class ServerConnection implements ClientConnection {
   private readonly hooks: ConnectionHooks;
   private readonly log: Logger;
   private readonly decoder: FrameDecoder;
-  private readonly writer = new Writer(16 * 1024);
+  /** znode data of 16 KiB or more goes to the socket as it is, not copied (writer.ts). */
+  private readonly writer = new Writer(16 * 1024, { shareFrom: 16 * 1024 });
   private flushScheduled = false;
   private handshaken = false;
   private sawFirstChunk = false;
@@ -210,9 +211,10 @@ export class ServerConnection implements ClientConnection {
 
   send(encode: (w: Writer) => void): void {
     if (this.closed) return;
+    const start = this.writer.length;
     const at = this.writer.reserveInt();
     encode(this.writer);
-    const size = this.writer.length - at - 4;
+    const size = this.writer.length - start - 4;
     this.writer.patchInt(at, size);
     // The first frame is the handshake's answer, which ZooKeeper leaves out of these figures.
     if (this.framesSent++ > 0) this.server.stats.recordResponseSize(size);
@@ -225,9 +227,15 @@ export class ServerConnection implements ClientConnection {
   private flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.writer.length === 0) return;
-    const bytes = this.writer.take();
-    this.writer.reset();
-    this.socket.write(bytes);
+    const chunks = this.writer.takeChunks();
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0] as Buffer);
+    } else {
+      // One writev for the pieces, shared znode data among them.
+      this.socket.cork();
+      for (const chunk of chunks) this.socket.write(chunk);
+      this.socket.uncork();
+    }
     const backlog = this.socket.writableLength;
     if (backlog > OUTPUT_HARD_LIMIT_BYTES) {
       this.log.warn(
