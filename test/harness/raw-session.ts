@@ -25,7 +25,8 @@ export class RawSession {
   onNotification: (() => void) | undefined;
   /** Resolves once the socket is closed, by either side. */
   readonly closed: Promise<void>;
-  readonly #waiting = new Map<number, (err: number) => void>();
+  /** Replies awaited, by xid: called with the reply frame, or undefined if the socket closed. */
+  readonly #waiting = new Map<number, (reply: Buffer | undefined) => void>();
   #handshake: ((response: ConnectResponse | undefined) => void) | undefined;
 
   private constructor(socket: net.Socket) {
@@ -42,7 +43,7 @@ export class RawSession {
     this.closed = new Promise((resolve) => {
       socket.on("close", () => {
         this.#handshake?.(undefined);
-        for (const resolveCall of this.#waiting.values()) resolveCall(NaN);
+        for (const resolveCall of this.#waiting.values()) resolveCall(undefined);
         this.#waiting.clear();
         resolve();
       });
@@ -71,10 +72,25 @@ export class RawSession {
   }
 
   /** Sends a request frame and resolves with its reply's err (NaN if the connection closed). */
-  call(frame: Buffer): Promise<number> {
+  async call(frame: Buffer): Promise<number> {
+    const reply = await this.exchange(frame);
+    return reply === undefined ? Number.NaN : reply.frame.readInt32BE(12);
+  }
+
+  /**
+   * Sends a request frame and resolves with its reply frame (xid, zxid, err, body) and how many
+   * notifications had arrived before it; undefined if the connection closed first.
+   */
+  exchange(frame: Buffer): Promise<{ frame: Buffer; notificationsBefore: number } | undefined> {
     const xid = frame.readInt32BE(4);
     return new Promise((resolve) => {
-      this.#waiting.set(xid, resolve);
+      this.#waiting.set(xid, (reply) =>
+        resolve(
+          reply === undefined
+            ? undefined
+            : { frame: reply, notificationsBefore: this.notifications },
+        ),
+      );
       this.socket.write(frame);
     });
   }
@@ -103,7 +119,7 @@ export class RawSession {
     const resolve = this.#waiting.get(xid);
     if (resolve === undefined) return;
     this.#waiting.delete(xid);
-    resolve(frame.readInt32BE(12));
+    resolve(frame);
   }
 }
 

@@ -22,6 +22,7 @@ import type { ClientConnection, ConnectionStats } from "../connection.js";
 import { newConnectionStats } from "../connection.js";
 import type { Logger } from "../logger.js";
 import type { ZooKeeperServer } from "../zookeeper-server.js";
+import { notificationPacer } from "./notification-pacer.js";
 
 /** Pause reading a client whose unread replies pass this; resume once they drain. */
 export const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
@@ -63,6 +64,8 @@ export class ServerConnection implements ClientConnection {
   /** Frames read but not handled yet (only while paused, or within one chunk). */
   private readonly unread: Buffer[] = [];
   private next = 0;
+  /** Watch events the pacer holds back in a storm, oldest first. */
+  private held: WatcherEvent[] | undefined;
 
   /**
    * `socket` is a TCP socket or a TLS one (after its handshake); `certificateIds` are the ids its
@@ -200,16 +203,42 @@ export class ServerConnection implements ClientConnection {
     this.close("malformed packet");
   }
 
-  /** A watch fired for this connection: a notification frame. */
+  /**
+   * A watch fired for this connection: a notification frame, now or, in a watch storm, when
+   * the pacer says (notification-pacer.ts); until then it holds back what this connection sends.
+   */
   process(type: EventTypeName, path: string, acl?: readonly ACL[]): void {
     if (acl !== undefined && !mayRead(acl, this.authIds)) return;
+    const event = { type: EventType[type], state: KeeperState.SyncConnected, path };
+    if (this.held === undefined && notificationPacer.admit()) {
+      this.sendEvent(event);
+      return;
+    }
+    if (this.held === undefined) {
+      this.held = [];
+      notificationPacer.defer(this);
+    }
+    this.held.push(event);
+  }
+
+  /** Sends the notifications held back, in order; how many there were. */
+  release(): number {
+    const held = this.held;
+    if (held === undefined) return 0;
+    this.held = undefined;
+    for (const event of held) this.sendEvent(event);
+    return held.length;
+  }
+
+  private sendEvent(event: WatcherEvent): void {
     this.send((w) => {
       w.writeInt(Xid.notification).writeLong(-1n).writeInt(0);
-      WatcherEvent.write(w, { type: EventType[type], state: KeeperState.SyncConnected, path });
+      WatcherEvent.write(w, event);
     });
   }
 
   send(encode: (w: Writer) => void): void {
+    if (this.held !== undefined) this.release(); // a reply never overtakes a watch event
     if (this.closed) return;
     const start = this.writer.length;
     const at = this.writer.reserveInt();
@@ -261,6 +290,7 @@ export class ServerConnection implements ClientConnection {
   close(_reason: string): void {
     clearTimeout(this.handshakeTimer);
     if (this.closed) return;
+    this.release();
     if (this.flushScheduled) this.flush();
     this.closed = true;
     this.socket.end();
