@@ -202,12 +202,15 @@ async function liars(port: number, knobs: Knobs): Promise<string> {
   return `${knobs.liars} closed in ${seconds.toFixed(1)} s; ${(streamed / 2 ** 20).toFixed(0)} MiB written before the close`;
 }
 
-/** Opens the watchers (untimed); the phase is the change and its delivery. */
-async function openWatchers(port: number, knobs: Knobs): Promise<RawSession[]> {
-  const sessions: RawSession[] = [];
+/**
+ * Opens the watchers (untimed) into `sessions`, each as soon as it is open, so the pinger keeps
+ * the first alive while the last open; the phase is the change and its delivery.
+ */
+async function openWatchers(port: number, knobs: Knobs, sessions: RawSession[]): Promise<void> {
   for (let i = 0; i < knobs.watchers; i += knobs.concurrency) {
     const n = Math.min(knobs.concurrency, knobs.watchers - i);
     const opened = await Promise.all(Array.from({ length: n }, () => RawSession.open(port)));
+    sessions.push(...opened);
     const errs = await Promise.all(
       opened.map((s) =>
         Promise.all([
@@ -218,9 +221,7 @@ async function openWatchers(port: number, knobs: Knobs): Promise<RawSession[]> {
     );
     const failed = errs.flat().filter((err) => err !== 0).length;
     if (failed > 0) console.error(`watchers ${i}-${i + n}: ${failed} watch requests failed`);
-    sessions.push(...opened);
   }
-  return sessions;
 }
 
 async function watchStorm(admin: ZooKeeper, sessions: RawSession[]): Promise<string> {
@@ -339,7 +340,7 @@ async function runServer(name: string, knobs: Knobs): Promise<PhaseResult[]> {
     }, 3000);
     try {
       if (wanted.has("watch-storm")) {
-        watchers.push(...(await openWatchers(port, knobs)));
+        await openWatchers(port, knobs, watchers);
         await phase("watch-storm", () => watchStorm(admin, watchers));
       }
       for (const s of watchers) s.destroy();
