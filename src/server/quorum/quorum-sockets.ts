@@ -165,7 +165,9 @@ class TlsSockets implements QuorumSockets {
       }
       if (!given && clientAuth === "need") return refuse(secure, "no certificate");
       if (!given || !hostnameVerification) return onPeer(secure);
-      void verifyAddress(secure.remoteAddress ?? "", certificate).then((error) => {
+      // An IPv4 peer on a dual-stack listener shows as ::ffff:a.b.c.d; certificates name a.b.c.d.
+      const address = (secure.remoteAddress ?? "").replace(/^::ffff:/, "");
+      void verifyAddress(address, certificate).then((error) => {
         if (secure.destroyed) return;
         if (error === undefined) onPeer(secure);
         else refuse(secure, error);
