@@ -201,7 +201,8 @@ export class ServerConnection implements ClientConnection {
 
   /** A watch fired for this connection: a notification frame. */
   process(type: EventTypeName, path: string, acl?: readonly ACL[]): void {
-    if (acl !== undefined && !mayRead(acl, this.authIds)) return;
+    const anySaslUser = this.server.options.sasl.letAnySaslUserDoX;
+    if (acl !== undefined && !mayRead(acl, this.authIds, anySaslUser)) return;
     this.send((w) => {
       w.writeInt(Xid.notification).writeLong(-1n).writeInt(0);
       WatcherEvent.write(w, { type: EventType[type], state: KeeperState.SyncConnected, path });
@@ -282,9 +283,9 @@ export class ServerConnection implements ClientConnection {
   }
 }
 
-function mayRead(acl: readonly ACL[], ids: readonly Id[]): boolean {
+function mayRead(acl: readonly ACL[], ids: readonly Id[], anySaslUser?: string): boolean {
   try {
-    checkACL(acl, Perms.READ, ids);
+    checkACL(acl, Perms.READ, ids, anySaslUser);
     return true;
   } catch {
     return false;
