@@ -19,13 +19,15 @@ const HOST = "127.0.0.1";
 export class RawSession {
   readonly socket: net.Socket;
   sessionId = 0n;
+  /** The session's password from the handshake, to resume the session on another socket. */
+  sessionPassword: Buffer = Buffer.alloc(16);
   /** Watch notifications (xid -1) received so far. */
   notifications = 0;
   /** Called on each notification. */
   onNotification: (() => void) | undefined;
   /** Resolves once the socket is closed, by either side. */
   readonly closed: Promise<void>;
-  readonly #waiting = new Map<number, (err: number) => void>();
+  readonly #waiting = new Map<number, (reply: Buffer | undefined) => void>();
   #handshake: ((response: ConnectResponse | undefined) => void) | undefined;
 
   private constructor(socket: net.Socket) {
@@ -42,27 +44,34 @@ export class RawSession {
     this.closed = new Promise((resolve) => {
       socket.on("close", () => {
         this.#handshake?.(undefined);
-        for (const resolveCall of this.#waiting.values()) resolveCall(NaN);
+        for (const resolveCall of this.#waiting.values()) resolveCall(undefined);
         this.#waiting.clear();
         resolve();
       });
     });
   }
 
-  /** Connects and completes the handshake; rejects if the server closes instead. */
-  static async open(port: number, options: { timeOut?: number } = {}): Promise<RawSession> {
+  /**
+   * Connects and completes the handshake; rejects if the server closes instead, or answers
+   * session id 0 (an expired session, when `resume` asks for one).
+   */
+  static async open(
+    port: number,
+    options: { timeOut?: number; resume?: { sessionId: bigint; password: Buffer } } = {},
+  ): Promise<RawSession> {
     const socket = net.connect({ host: HOST, port });
     socket.setNoDelay(true);
     const session = new RawSession(socket);
     const response = await new Promise<ConnectResponse | undefined>((resolve) => {
       session.#handshake = resolve;
-      socket.write(connectFrame(options.timeOut ?? 30_000));
+      socket.write(connectFrame(options.timeOut ?? 30_000, options.resume));
     });
     if (response === undefined || response.sessionId === 0n) {
       socket.destroy();
       throw new Error("the server refused or closed the handshake");
     }
     session.sessionId = response.sessionId;
+    session.sessionPassword = response.passwd;
     return session;
   }
 
@@ -72,6 +81,11 @@ export class RawSession {
 
   /** Sends a request frame and resolves with its reply's err (NaN if the connection closed). */
   call(frame: Buffer): Promise<number> {
+    return this.request(frame).then((reply) => (reply === undefined ? NaN : reply.readInt32BE(12)));
+  }
+
+  /** Sends a request frame and resolves with its whole reply (undefined if the connection closed). */
+  request(frame: Buffer): Promise<Buffer | undefined> {
     const xid = frame.readInt32BE(4);
     return new Promise((resolve) => {
       this.#waiting.set(xid, resolve);
@@ -103,19 +117,22 @@ export class RawSession {
     const resolve = this.#waiting.get(xid);
     if (resolve === undefined) return;
     this.#waiting.delete(xid);
-    resolve(frame.readInt32BE(12));
+    resolve(frame);
   }
 }
 
-export function connectFrame(timeOut = 30_000): Buffer {
+export function connectFrame(
+  timeOut = 30_000,
+  resume?: { sessionId: bigint; password: Buffer },
+): Buffer {
   const w = new Writer();
   const at = w.reserveInt();
   ConnectRequest.write(w, {
     protocolVersion: 0,
     lastZxidSeen: 0n,
     timeOut,
-    sessionId: 0n,
-    passwd: Buffer.alloc(16),
+    sessionId: resume?.sessionId ?? 0n,
+    passwd: resume?.password ?? Buffer.alloc(16),
     readOnly: false,
   });
   w.patchInt(at, w.length - 4);
