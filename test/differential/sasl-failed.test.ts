@@ -8,6 +8,9 @@
  * of each answer (err, whether a token came), whether the socket closed, and whether the session
  * can still be resumed on a new socket must be the same on both servers. Also our client's own
  * view: connect() with a wrong password.
+ *
+ * And the sasl super user's two settings: zookeeper.SASLAuthenticationProvider.superPassword
+ * (the password of the JAAS user "super") and zookeeper.superUser.N (a numbered superUser).
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -37,7 +40,7 @@ before(async () => {
   jaasFile = join(dir, "server.jaas");
   await writeFile(
     jaasFile,
-    'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="bob-pw";\n};\n',
+    'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="bob-pw"\n  user_super="file-pw";\n};\n',
   );
 });
 
@@ -137,21 +140,69 @@ const SETTINGS: readonly [string, Readonly<Record<string, string>>, string][] = 
   ],
 ];
 
+/** Both servers with the JAAS file, the sasl provider and `properties`. */
+async function startBoth(properties: Readonly<Record<string, string>>) {
+  const all = {
+    "java.security.auth.login.config": jaasFile,
+    "zookeeper.authProvider.1": SASL_AUTHENTICATION_PROVIDER,
+    ...properties,
+  };
+  return Promise.all([startZooKeeper({ systemProperties: all }), startZkts({ config: all })]);
+}
+
+/** Who each user and password is, by whoAmI, or the error connect() rejects with. */
+async function whoIs(server: ZooKeeperProcess, logins: readonly [string, string][]) {
+  const out: string[] = [];
+  for (const [username, password] of logins) {
+    const ids = await outcome(async () => {
+      const zk = await connect(server.connectString, { sasl: { username, password } });
+      const who = (await zk.whoAmI()).map((i) => `${i.authScheme}:${i.user}`).sort();
+      await zk.close();
+      return who.join(",");
+    });
+    out.push(`${username} with ${password}: ${ids}`);
+  }
+  return out;
+}
+
+describe("the sasl super user on Apache ZooKeeper and zkts", {
+  skip: apacheZooKeeperSkip(),
+  timeout: 60_000,
+}, () => {
+  test("SASLAuthenticationProvider.superPassword and zookeeper.superUser.N", async () => {
+    const servers = await startBoth({
+      "zookeeper.SASLAuthenticationProvider.superPassword": "property-pw",
+      "zookeeper.superUser.1": "bob",
+    });
+    try {
+      const logins: [string, string][] = [
+        ["super", "file-pw"],
+        ["super", "property-pw"],
+        ["bob", "bob-pw"],
+      ];
+      const [expected, actual] = (await Promise.all(servers.map((s) => whoIs(s, logins)))) as [
+        string[],
+        string[],
+      ];
+      assert.deepEqual(actual, expected);
+      assert.deepEqual(expected, [
+        "super with file-pw: error -115",
+        "super with property-pw: ok ip:127.0.0.1,sasl:super",
+        "bob with bob-pw: ok ip:127.0.0.1,sasl:bob,super:",
+      ]);
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  });
+});
+
 describe("a failed SASL exchange on Apache ZooKeeper and zkts", {
   skip: apacheZooKeeperSkip(),
   timeout: 120_000,
 }, () => {
   for (const [name, properties, answer] of SETTINGS) {
     test(`${name}: the same answers, connection and session`, async () => {
-      const all = {
-        "java.security.auth.login.config": jaasFile,
-        "zookeeper.authProvider.1": SASL_AUTHENTICATION_PROVIDER,
-        ...properties,
-      };
-      const servers = await Promise.all([
-        startZooKeeper({ systemProperties: all }),
-        startZkts({ config: all }),
-      ]);
+      const servers = await startBoth(properties);
       try {
         const [expected, actual] = (await Promise.all(servers.map(observe))) as [
           string[],
