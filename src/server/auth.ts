@@ -50,8 +50,16 @@ export function authenticate(
   return null;
 }
 
-/** ZooKeeperServer.checkACL: throws NOAUTH unless one entry with `perm` matches an id. */
-export function checkACL(acl: readonly ACL[], perm: number, ids: readonly Id[]): void {
+/**
+ * ZooKeeperServer.checkACL: throws NOAUTH unless one entry with `perm` matches an id.
+ * `anySaslUser` is zookeeper.letAnySaslUserDoX: a sasl ACL naming it admits every sasl id.
+ */
+export function checkACL(
+  acl: readonly ACL[],
+  perm: number,
+  ids: readonly Id[],
+  anySaslUser?: string,
+): void {
   if (acl.length === 0) return;
   for (const id of ids) if (id.scheme === "super") return;
   for (const entry of acl) {
@@ -59,21 +67,22 @@ export function checkACL(acl: readonly ACL[], perm: number, ids: readonly Id[]):
     const { scheme, id } = entry.id;
     if (scheme === "world" && id === "anyone") return;
     for (const authId of ids) {
-      if (authId.scheme === scheme && matches(scheme, authId.id, id)) return;
+      if (authId.scheme === scheme && matches(scheme, authId.id, id, anySaslUser)) return;
     }
   }
   throw new KeeperError(ErrorCode.NOAUTH);
 }
 
-function matches(scheme: string, id: string, aclExpr: string): boolean {
+function matches(scheme: string, id: string, aclExpr: string, anySaslUser?: string): boolean {
   if (scheme === "digest") return id === aclExpr;
   if (scheme === "ip") return ipMatches(id, aclExpr);
   // X509AuthenticationProvider.matches; its superUser gets a "super" id instead.
   if (scheme === "x509") return id === aclExpr;
-  // SASLAuthenticationProvider.matches (zookeeper.letAnySaslUserDoX is not supported). A sasl
-  // id exists only on a server that runs SASL; ZooKeeper also matches it only when the
+  // SASLAuthenticationProvider.matches: the sasl user "super" matches every sasl ACL, and
+  // with zookeeper.letAnySaslUserDoX every sasl id matches the ACL that names its value. A
+  // sasl id exists only on a server that runs SASL; ZooKeeper also matches it only when the
   // provider is configured, which is how a sasl ACL can be set at all.
-  if (scheme === "sasl") return id === "super" || id === aclExpr;
+  if (scheme === "sasl") return id === "super" || id === aclExpr || aclExpr === anySaslUser;
   return false;
 }
 
@@ -116,9 +125,12 @@ export function fixupACL(
   return fixed;
 }
 
-/** SASLAuthenticationProvider.isValid: new KerberosName(id) accepts it. */
+/**
+ * SASLAuthenticationProvider.isValid: new KerberosName(id) accepts it, which refuses only a
+ * name with an "@" that is not "service[/host]@realm" (any part may be empty).
+ */
 function isKerberosName(id: string): boolean {
-  return /^[^/@]+(?:\/[^/@]+)?(?:@[^/@]+)?$/.test(id);
+  return !id.includes("@") || /^[^/@]*(?:\/[^/@]*)?@[^/@]*$/.test(id);
 }
 
 function sameACL(a: ACL, b: ACL): boolean {

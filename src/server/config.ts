@@ -45,7 +45,14 @@ type SaslOptions =
   | "sessionRequireClientSASLAuth"
   | "enforceAuthEnabled"
   | "enforceAuthSchemes"
-  | "saslSuperUser";
+  | "saslSuperUsers"
+  | "saslSuperPassword"
+  | "letAnySaslUserDoX"
+  | "allowSaslFailedClients"
+  | "kerberosRemoveHostFromPrincipal"
+  | "kerberosRemoveRealmFromPrincipal"
+  | "krb5Realm"
+  | "krb5Kdc";
 
 /** ServerOptions with every default filled in; superDigest and dataDir stay optional. */
 export interface ResolvedServerOptions
@@ -296,8 +303,30 @@ const SETTINGS: ReadonlyMap<string, Setting> = new Map<string, Setting>([
   }),
   ...aliases(["enforce.auth.enabled"], { field: "enforceAuthEnabled", parse: javaBoolean }),
   ...aliases(["enforce.auth.schemes"], { field: "enforceAuthSchemes", parse: schemeList }),
-  ...aliases(["superUser"], { field: "saslSuperUser", parse: nonEmpty }),
+  ...aliases(["SASLAuthenticationProvider.superPassword"], {
+    field: "saslSuperPassword",
+    parse: text,
+  }),
+  ...aliases(["letAnySaslUserDoX"], { field: "letAnySaslUserDoX", parse: text }),
+  ...aliases(["allowSaslFailedClients"], { field: "allowSaslFailedClients", parse: javaBoolean }),
+  ...aliases(["kerberos.removeHostFromPrincipal"], {
+    field: "kerberosRemoveHostFromPrincipal",
+    parse: exactlyTrue,
+  }),
+  ...aliases(["kerberos.removeRealmFromPrincipal"], {
+    field: "kerberosRemoveRealmFromPrincipal",
+    parse: exactlyTrue,
+  }),
+  // JVM system properties (no zookeeper. prefix) that give Java its default Kerberos realm.
+  ["java.security.krb5.realm", { field: "krb5Realm", parse: text }],
+  ["java.security.krb5.kdc", { field: "krb5Kdc", parse: text }],
 ]);
+
+/**
+ * zookeeper.superUser and zookeeper.superUser.<anything> (any N), as zoo.cfg keys or system
+ * properties: each names a sasl id that is the super user too (ZooKeeperServer.isSaslSuperUser).
+ */
+const SASL_SUPER_USER_KEY = /^(?:zookeeper\.)?superUser(?:\..*)?$/;
 
 /** authProvider.N (any N), as zoo.cfg or as the system property zookeeper.authProvider.N. */
 const AUTH_PROVIDER_KEY = /^(?:zookeeper\.)?authProvider\..+$/;
@@ -323,6 +352,10 @@ export function optionsFromConfig(
   for (const [key, text] of props) {
     if (AUTH_PROVIDER_KEY.test(key)) {
       options.authProviders = [...((options.authProviders as string[]) ?? []), text.trim()];
+      continue;
+    }
+    if (SASL_SUPER_USER_KEY.test(key)) {
+      options.saslSuperUsers = [...((options.saslSuperUsers as string[]) ?? []), text];
       continue;
     }
     const setting = SETTINGS.get(key);
@@ -377,6 +410,11 @@ function boolean(value: string, where: string): boolean {
 /** Boolean.parseBoolean, as the metrics provider reads its flags: "true" (any case) or false. */
 function javaBoolean(value: string): boolean {
   return value.toLowerCase() === "true";
+}
+
+/** SaslServerCallbackHandler's kerberos flags count only when the value is exactly "true". */
+function exactlyTrue(value: string): boolean {
+  return value === "true";
 }
 
 /** zookeeper.forceSync: ZooKeeper syncs unless the value is "no" (any case); so do we. */

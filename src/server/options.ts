@@ -141,8 +141,22 @@ export interface ServerOptions {
   readonly enforceAuthEnabled?: boolean;
   /** zookeeper.enforce.auth.schemes: the schemes enforce.auth.enabled accepts. */
   readonly enforceAuthSchemes?: readonly string[];
-  /** zookeeper.superUser: a sasl id that is the super user too. */
-  readonly saslSuperUser?: string;
+  /** zookeeper.superUser and zookeeper.superUser.N: sasl ids that are the super user too. */
+  readonly saslSuperUsers?: readonly string[];
+  /** zookeeper.SASLAuthenticationProvider.superPassword: the password of the user "super". */
+  readonly saslSuperPassword?: string;
+  /** zookeeper.letAnySaslUserDoX: a sasl ACL naming this value admits every sasl id. */
+  readonly letAnySaslUserDoX?: string;
+  /** zookeeper.allowSaslFailedClients: a failed SASL exchange keeps its connection. */
+  readonly allowSaslFailedClients?: boolean;
+  /** zookeeper.kerberos.removeHostFromPrincipal: drop "/host" from a mapped sasl id. */
+  readonly kerberosRemoveHostFromPrincipal?: boolean;
+  /** zookeeper.kerberos.removeRealmFromPrincipal: drop "@REALM" from a mapped sasl id. */
+  readonly kerberosRemoveRealmFromPrincipal?: boolean;
+  /** java.security.krb5.realm: with java.security.krb5.kdc, the default Kerberos realm. */
+  readonly krb5Realm?: string;
+  /** java.security.krb5.kdc: Java takes krb5.realm only when this is set too. */
+  readonly krb5Kdc?: string;
   /** The zoo.cfg text the server started from, for the initial_configuration command. */
   readonly initialConfig?: string;
 }

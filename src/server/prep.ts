@@ -180,6 +180,8 @@ export interface PrepContext {
   readonly x509Enabled?: boolean;
   /** The sasl scheme's provider is configured: sasl ids are valid in ACLs. */
   readonly saslScheme?: boolean;
+  /** zookeeper.letAnySaslUserDoX: a sasl ACL naming it admits every sasl id (checkACL). */
+  readonly anySaslUser?: string;
   /**
    * ZooKeeperServer.checkQuota for a create (countDiff 1) or setData (0): throws QuotaExceeded
    * for a hard limit it enforces. Absent: no quotas.
@@ -247,7 +249,7 @@ export function prepCreate(ctx: PrepContext, opcode: number, request: CreateFiel
     sasl: ctx.saslScheme === true,
   });
   const parent = ctx.records.get(parentPath);
-  checkACL(parent.acl, Perms.CREATE, ctx.authIds);
+  checkACL(parent.acl, Perms.CREATE, ctx.authIds, ctx.anySaslUser);
   const parentStat = parent.stat as StatPersisted;
   const sequential =
     mode === CreateMode.PERSISTENT_SEQUENTIAL ||
@@ -308,7 +310,7 @@ export function prepDelete(ctx: PrepContext, request: { path: string; version: n
   const parentPath = parentPathOf(path);
   if (SPECIAL_PATHS.has(path)) badArguments();
   const parent = ctx.records.get(parentPath);
-  checkACL(parent.acl, Perms.DELETE, ctx.authIds);
+  checkACL(parent.acl, Perms.DELETE, ctx.authIds, ctx.anySaslUser);
   const node = ctx.records.get(path);
   nextVersion((node.stat as StatPersisted).version, request.version);
   if (node.childCount > 0) throw new KeeperError(ErrorCode.NOTEMPTY);
@@ -331,7 +333,7 @@ export function prepSetData(
   const { path } = request;
   validatePath(path);
   const node = ctx.records.get(path);
-  checkACL(node.acl, Perms.WRITE, ctx.authIds);
+  checkACL(node.acl, Perms.WRITE, ctx.authIds, ctx.anySaslUser);
   ctx.checkQuota?.(path, node.data ?? null, request.data, 0);
   const stat = node.stat as StatPersisted;
   const version = nextVersion(stat.version, request.version);
@@ -357,7 +359,7 @@ export function prepSetACL(
     sasl: ctx.saslScheme === true,
   });
   const node = ctx.records.get(path);
-  checkACL(node.acl, Perms.ADMIN, ctx.authIds);
+  checkACL(node.acl, Perms.ADMIN, ctx.authIds, ctx.anySaslUser);
   const stat = node.stat as StatPersisted;
   const version = nextVersion(stat.aversion, request.version);
   ctx.records.add({
@@ -375,7 +377,7 @@ export function prepCheck(ctx: PrepContext, request: { path: string; version: nu
   const { path } = request;
   validatePath(path);
   const node = ctx.records.get(path);
-  checkACL(node.acl, Perms.READ, ctx.authIds);
+  checkACL(node.acl, Perms.READ, ctx.authIds, ctx.anySaslUser);
   return {
     type: OpCode.check,
     path,

@@ -27,15 +27,28 @@ export function exists(tree: DataTree, cnxn: ClientConnection, path: string, wat
   return { stat };
 }
 
-export function getData(tree: DataTree, cnxn: ClientConnection, path: string, watch: boolean) {
-  checkACL(node(tree, path).acl, Perms.READ, cnxn.authIds);
+/** `anySaslUser`, here and below: zookeeper.letAnySaslUserDoX, for checkACL. */
+export function getData(
+  tree: DataTree,
+  cnxn: ClientConnection,
+  path: string,
+  watch: boolean,
+  anySaslUser?: string,
+) {
+  checkACL(node(tree, path).acl, Perms.READ, cnxn.authIds, anySaslUser);
   const result = tree.getData(path, watch ? cnxn : undefined);
   if (result === null) throw new KeeperError(ErrorCode.NONODE);
   return { data: result.data ?? NULL_BUFFER, stat: result.stat };
 }
 
-export function getChildren(tree: DataTree, cnxn: ClientConnection, path: string, watch: boolean) {
-  checkACL(node(tree, path).acl, Perms.READ, cnxn.authIds);
+export function getChildren(
+  tree: DataTree,
+  cnxn: ClientConnection,
+  path: string,
+  watch: boolean,
+  anySaslUser?: string,
+) {
+  checkACL(node(tree, path).acl, Perms.READ, cnxn.authIds, anySaslUser);
   const result = tree.getChildren(path, watch ? cnxn : undefined);
   if (result === null) throw new KeeperError(ErrorCode.NONODE);
   return result;
@@ -49,12 +62,13 @@ export function getACL(
   tree: DataTree,
   ids: readonly Id[],
   path: string,
+  anySaslUser?: string,
 ): { acl: ACL[]; stat: ReturnType<DataTree["statOf"]> } {
   const found = node(tree, path);
-  checkACL(found.acl, Perms.READ | Perms.ADMIN, ids);
+  checkACL(found.acl, Perms.READ | Perms.ADMIN, ids, anySaslUser);
   const stat = tree.statOf(found);
   try {
-    checkACL(found.acl, Perms.ADMIN, ids);
+    checkACL(found.acl, Perms.ADMIN, ids, anySaslUser);
     return { acl: [...found.acl], stat };
   } catch {
     const masked = found.acl.map((entry) =>
@@ -66,8 +80,13 @@ export function getACL(
   }
 }
 
-export function getAllChildrenNumber(tree: DataTree, ids: readonly Id[], path: string): number {
-  checkACL(node(tree, path).acl, Perms.READ, ids);
+export function getAllChildrenNumber(
+  tree: DataTree,
+  ids: readonly Id[],
+  path: string,
+  anySaslUser?: string,
+): number {
+  checkACL(node(tree, path).acl, Perms.READ, ids, anySaslUser);
   return tree.allChildrenNumber(path);
 }
 
@@ -96,6 +115,7 @@ export function multiRead(
   tree: DataTree,
   cnxn: ClientConnection,
   ops: readonly MultiOp[],
+  anySaslUser?: string,
 ): MultiResult[] {
   const results: MultiResult[] = [];
   for (const op of ops) {
@@ -105,10 +125,10 @@ export function multiRead(
     try {
       results.push(
         op.type === OpCode.getData
-          ? { type: OpCode.getData, ...getData(tree, cnxn, op.path, op.watch) }
+          ? { type: OpCode.getData, ...getData(tree, cnxn, op.path, op.watch, anySaslUser) }
           : {
               type: OpCode.getChildren,
-              children: getChildren(tree, cnxn, op.path, op.watch).children,
+              children: getChildren(tree, cnxn, op.path, op.watch, anySaslUser).children,
             },
       );
     } catch (error) {

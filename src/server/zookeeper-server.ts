@@ -137,6 +137,8 @@ export class ZooKeeperServer {
   readonly stats = new ServerStats();
   readonly options: ResolvedServerOptions;
   private readonly sasl: SaslExchanges;
+  /** zookeeper.letAnySaslUserDoX, for the reads' checkACL. */
+  private readonly anySaslUser: string | undefined;
   /** The connection of each session that has one. */
   readonly connections = new Map<bigint, ClientConnection>();
   private records: ChangeRecords;
@@ -200,6 +202,7 @@ export class ZooKeeperServer {
     this.sessions = new SessionTracker(options.tickTime, now, serverId);
     this.records = new ChangeRecords(this.tree);
     this.sasl = new SaslExchanges(options.sasl);
+    this.anySaslUser = options.sasl.letAnySaslUserDoX;
   }
 
   /**
@@ -605,13 +608,13 @@ export class ZooKeeperServer {
       }
       case OpCode.getData: {
         const { path, watch } = GetDataRequest.read(r);
-        const result = reads.getData(tree, cnxn, path, watch);
+        const result = reads.getData(tree, cnxn, path, watch, this.anySaslUser);
         return this.reply(cnxn, xid, 0, started, (w) => GetDataResponse.write(w, result), "GETD");
       }
       case OpCode.getChildren:
       case OpCode.getChildren2: {
         const { path, watch } = GetDataRequest.read(r);
-        const result = reads.getChildren(tree, cnxn, path, watch);
+        const result = reads.getChildren(tree, cnxn, path, watch, this.anySaslUser);
         const write =
           opcode === OpCode.getChildren
             ? (w: Writer) => GetChildrenResponse.write(w, result)
@@ -633,7 +636,12 @@ export class ZooKeeperServer {
     const tree = this.tree;
     switch (opcode) {
       case OpCode.getACL: {
-        const result = reads.getACL(tree, cnxn.authIds, GetACLRequest.read(r).path);
+        const result = reads.getACL(
+          tree,
+          cnxn.authIds,
+          GetACLRequest.read(r).path,
+          this.anySaslUser,
+        );
         return this.reply(cnxn, xid, 0, started, (w) => GetACLResponse.write(w, result), "GETA");
       }
       case OpCode.getAllChildrenNumber: {
@@ -641,6 +649,7 @@ export class ZooKeeperServer {
           tree,
           cnxn.authIds,
           GetAllChildrenNumberRequest.read(r).path,
+          this.anySaslUser,
         );
         return this.reply(
           cnxn,
@@ -675,7 +684,7 @@ export class ZooKeeperServer {
         return this.reply(cnxn, xid, 0, started, (w) => SyncResponse.write(w, { path }), "SYNC");
       }
       case OpCode.multiRead: {
-        const results = reads.multiRead(tree, cnxn, readMultiRequest(r));
+        const results = reads.multiRead(tree, cnxn, readMultiRequest(r), this.anySaslUser);
         return this.reply(cnxn, xid, 0, started, (w) => writeMultiResponse(w, results), "MLTR");
       }
       case OpCode.setWatches:
@@ -758,16 +767,19 @@ export class ZooKeeperServer {
       });
     if ("reason" in answer) {
       this.log.warn({ client: cnxn.remote, reason: answer.reason }, "SASL authentication failed");
-      reply();
-      cnxn.close("SASL authentication failed");
-      return;
+      if (answer.err !== 0) {
+        reply();
+        cnxn.close("SASL authentication failed");
+        return;
+      }
+      // allowSaslFailedClients: answered like a step of the exchange, the connection kept.
     }
-    for (const id of answer.ids) {
+    for (const id of "ids" in answer ? answer.ids : []) {
       if (!cnxn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) {
         cnxn.authIds.push(id);
       }
     }
-    if (answer.ids.length > 0) {
+    if ("ids" in answer && answer.ids.length > 0) {
       this.log.info({ client: cnxn.remote, id: answer.ids[0]?.id }, "SASL authenticated");
     }
     const queue = this.queues.get(cnxn);
@@ -849,6 +861,9 @@ export class ZooKeeperServer {
       reconfigEnabled: false,
       x509Enabled: this.options.secure !== undefined,
       saslScheme: this.options.sasl.saslProvider,
+      ...(this.options.sasl.letAnySaslUserDoX !== undefined && {
+        anySaslUser: this.options.sasl.letAnySaslUserDoX,
+      }),
       checkQuota: (path, lastData, data, countDiff) =>
         checkQuota(this.tree, path, lastData, data, countDiff, this.options.enforceQuota, (m) =>
           this.quotaWarning(m),

@@ -19,6 +19,8 @@ const HOST = "127.0.0.1";
 export class RawSession {
   readonly socket: net.Socket;
   sessionId = 0n;
+  /** The session's password from the handshake, to resume the session on another socket. */
+  sessionPassword: Buffer = Buffer.alloc(16);
   /** Watch notifications (xid -1) received so far. */
   notifications = 0;
   /** Called on each notification. */
@@ -50,20 +52,27 @@ export class RawSession {
     });
   }
 
-  /** Connects and completes the handshake; rejects if the server closes instead. */
-  static async open(port: number, options: { timeOut?: number } = {}): Promise<RawSession> {
+  /**
+   * Connects and completes the handshake; rejects if the server closes instead, or answers
+   * session id 0 (an expired session, when `resume` asks for one).
+   */
+  static async open(
+    port: number,
+    options: { timeOut?: number; resume?: { sessionId: bigint; password: Buffer } } = {},
+  ): Promise<RawSession> {
     const socket = net.connect({ host: HOST, port });
     socket.setNoDelay(true);
     const session = new RawSession(socket);
     const response = await new Promise<ConnectResponse | undefined>((resolve) => {
       session.#handshake = resolve;
-      socket.write(connectFrame(options.timeOut ?? 30_000));
+      socket.write(connectFrame(options.timeOut ?? 30_000, options.resume));
     });
     if (response === undefined || response.sessionId === 0n) {
       socket.destroy();
       throw new Error("the server refused or closed the handshake");
     }
     session.sessionId = response.sessionId;
+    session.sessionPassword = response.passwd;
     return session;
   }
 
@@ -73,8 +82,13 @@ export class RawSession {
 
   /** Sends a request frame and resolves with its reply's err (NaN if the connection closed). */
   async call(frame: Buffer): Promise<number> {
-    const reply = await this.exchange(frame);
-    return reply === undefined ? Number.NaN : reply.frame.readInt32BE(12);
+    const reply = await this.request(frame);
+    return reply === undefined ? Number.NaN : reply.readInt32BE(12);
+  }
+
+  /** Sends a request frame and resolves with its whole reply (undefined if the connection closed). */
+  async request(frame: Buffer): Promise<Buffer | undefined> {
+    return (await this.exchange(frame))?.frame;
   }
 
   /**
@@ -123,15 +137,18 @@ export class RawSession {
   }
 }
 
-export function connectFrame(timeOut = 30_000): Buffer {
+export function connectFrame(
+  timeOut = 30_000,
+  resume?: { sessionId: bigint; password: Buffer },
+): Buffer {
   const w = new Writer();
   const at = w.reserveInt();
   ConnectRequest.write(w, {
     protocolVersion: 0,
     lastZxidSeen: 0n,
     timeOut,
-    sessionId: 0n,
-    passwd: Buffer.alloc(16),
+    sessionId: resume?.sessionId ?? 0n,
+    passwd: resume?.password ?? Buffer.alloc(16),
     readOnly: false,
   });
   w.patchInt(at, w.length - 4);

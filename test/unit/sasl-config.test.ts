@@ -33,7 +33,7 @@ describe("SASL settings from zoo.cfg", () => {
     assert.deepEqual([...(sasl.users ?? [])], [["bob", "pw"]]);
     assert.deepEqual(sasl.enforceAuthSchemes, ["sasl"]);
     assert.equal(sasl.saslAuthRequired, true);
-    assert.equal(sasl.superUser, "bob");
+    assert.deepEqual(sasl.superUsers, ["bob"]);
   });
 
   it("enforce.auth.enabled takes the listed schemes, trimmed", () => {
@@ -70,5 +70,45 @@ describe("SASL settings from zoo.cfg", () => {
       () => resolve(`java.security.auth.login.config=${client}\n`),
       /no section "Server"/,
     );
+  });
+
+  it("superUser.N, letAnySaslUserDoX, allowSaslFailedClients and the principal flags", () => {
+    const { sasl } = resolve(
+      `java.security.auth.login.config=${jaas}\nsuperUser=bob\nzookeeper.superUser.2=carol\n` +
+        "letAnySaslUserDoX=anyone\nzookeeper.allowSaslFailedClients=TRUE\n" +
+        "kerberos.removeHostFromPrincipal=true\nkerberos.removeRealmFromPrincipal=True\n" +
+        "java.security.krb5.realm=EXAMPLE.COM\n",
+    );
+    assert.deepEqual(sasl.superUsers, ["bob", "carol"]);
+    assert.equal(sasl.letAnySaslUserDoX, "anyone");
+    assert.equal(sasl.allowSaslFailedClients, true); // Boolean.getBoolean: any case
+    // SaslServerCallbackHandler compares with "true" exactly; Java wants krb5.kdc beside realm.
+    assert.deepEqual(sasl.principalRules, {
+      defaultRealm: "",
+      removeHost: true,
+      removeRealm: false,
+    });
+    const withKdc = resolve("java.security.krb5.realm=EXAMPLE.COM\njava.security.krb5.kdc=k\n");
+    assert.equal(withKdc.sasl.principalRules.defaultRealm, "EXAMPLE.COM");
+  });
+
+  it("SASLAuthenticationProvider.superPassword replaces the password of a listed super", () => {
+    const withSuper = join(dir, "super.jaas");
+    writeFileSync(withSuper, 'Server { m required user_super="file" user_bob="pw"; };\n');
+    const { sasl } = resolve(
+      `java.security.auth.login.config=${withSuper}\n` +
+        "zookeeper.SASLAuthenticationProvider.superPassword=property\n",
+    );
+    assert.deepEqual(
+      [...(sasl.users ?? [])],
+      [
+        ["super", "property"],
+        ["bob", "pw"],
+      ],
+    );
+    const { sasl: without } = resolve(
+      `java.security.auth.login.config=${jaas}\nSASLAuthenticationProvider.superPassword=p\n`,
+    );
+    assert.equal(without.users?.has("super"), false);
   });
 });

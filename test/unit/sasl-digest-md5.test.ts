@@ -124,6 +124,17 @@ Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="b
     );
     assert.throws(() => digestUsers(parseJaas("Client { m required; };")), /no section "Server"/);
   });
+
+  it("takes a quoted option name, so that a user name may hold / and @ (as Java's parser does)", () => {
+    const text = 'Server { m required "user_bob/host@EXAMPLE.COM"="pw" user_alice="a"; };';
+    assert.deepEqual(
+      [...digestUsers(parseJaas(text))],
+      [
+        ["bob/host@EXAMPLE.COM", "pw"],
+        ["alice", "a"],
+      ],
+    );
+  });
 });
 
 describe("digestMd5Response (our client's step)", () => {

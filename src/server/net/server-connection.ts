@@ -208,7 +208,8 @@ export class ServerConnection implements ClientConnection {
    * the pacer says (notification-pacer.ts); until then it holds back what this connection sends.
    */
   process(type: EventTypeName, path: string, acl?: readonly ACL[]): void {
-    if (acl !== undefined && !mayRead(acl, this.authIds)) return;
+    const anySaslUser = this.server.options.sasl.letAnySaslUserDoX;
+    if (acl !== undefined && !mayRead(acl, this.authIds, anySaslUser)) return;
     const event = { type: EventType[type], state: KeeperState.SyncConnected, path };
     if (this.held === undefined && notificationPacer.admit()) {
       this.sendEvent(event);
@@ -320,9 +321,9 @@ export class ServerConnection implements ClientConnection {
   }
 }
 
-function mayRead(acl: readonly ACL[], ids: readonly Id[]): boolean {
+function mayRead(acl: readonly ACL[], ids: readonly Id[], anySaslUser?: string): boolean {
   try {
-    checkACL(acl, Perms.READ, ids);
+    checkACL(acl, Perms.READ, ids, anySaslUser);
     return true;
   } catch {
     return false;

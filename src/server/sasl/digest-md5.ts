@@ -20,6 +20,11 @@ import {
 export interface DigestMd5ServerOptions {
   /** The password of a user, or undefined for an unknown user. */
   readonly password: (username: string) => string | undefined;
+  /**
+   * The authorized id of an authenticated user (the JAAS callback's AuthorizeCallback), or
+   * null to refuse it; the user name itself by default.
+   */
+  readonly authorize?: (username: string) => string | null;
   readonly protocol?: string;
   readonly serverName?: string;
   /** A fixed nonce, for tests; a fresh random one otherwise. */
@@ -47,7 +52,7 @@ export class DigestMd5Server {
     return this.step === "complete";
   }
 
-  /** The authenticated user once complete (ZooKeeper's sasl id before canonicalization). */
+  /** The authorized id once complete: ZooKeeper's sasl id. */
   get authenticatedId(): string | undefined {
     return this.authorizationId;
   }
@@ -92,7 +97,10 @@ export class DigestMd5Server {
     if (responseValue(ha1, values, "AUTHENTICATE") !== response.toLowerCase()) {
       throw new DigestMd5Error("digest response does not match: wrong password");
     }
-    this.authorizationId = username;
+    const authorize = this.options.authorize;
+    const authorized = authorize === undefined ? username : authorize(username);
+    if (authorized === null) throw new DigestMd5Error(`"${username}" is not authorized`);
+    this.authorizationId = authorized;
     return responseValue(ha1, values, "");
   }
 }

@@ -7,12 +7,14 @@ import type { Id } from "../../jute/records.js";
 import { DigestMd5Error } from "../../protocol/digest-md5.js";
 import { ErrorCode } from "../../protocol/errors.js";
 import { DigestMd5Server } from "./digest-md5.js";
+import { authorizedId } from "./kerberos-name.js";
 import type { SaslSettings } from "./settings.js";
 
 /**
  * What to answer a sasl packet: err 0 and the server's token (with the ids to add once the
- * exchange completes), or err AUTHFAILED / SESSIONCLOSEDREQUIRESASLAUTH with a null token,
- * after which the connection is closed.
+ * exchange completes); err 0 and a null token for a failure that allowSaslFailedClients lets
+ * pass (`reason` says why, the connection stays); or err AUTHFAILED /
+ * SESSIONCLOSEDREQUIRESASLAUTH with a null token, after which the connection is closed.
  */
 export type SaslAnswer =
   | { readonly err: 0; readonly token: Buffer; readonly ids: readonly Id[] }
@@ -34,20 +36,29 @@ export class SaslExchanges {
     if (users === undefined) return { err: 0, token: NULL_BUFFER, ids: [] };
     let server = this.servers.get(cnxn);
     if (server === undefined) {
-      server = new DigestMd5Server({ password: (user) => users.get(user) });
+      const rules = this.settings.principalRules;
+      server = new DigestMd5Server({
+        password: (user) => users.get(user),
+        authorize: (user) => authorizedId(user, rules),
+      });
       this.servers.set(cnxn, server);
     }
     try {
       const answer = server.evaluate(token);
-      const id = server.isComplete ? server.authenticatedId : undefined;
-      return { err: 0, token: answer, ids: id === undefined ? [] : this.idsOf(id) };
+      const user = server.isComplete ? server.authenticatedId : undefined;
+      return { err: 0, token: answer, ids: user === undefined ? [] : this.idsOf(user) };
     } catch (error) {
       if (!(error instanceof DigestMd5Error)) throw error;
-      const err = this.settings.saslAuthRequired
-        ? ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH
-        : ErrorCode.AUTHFAILED;
-      return { err, token: null, reason: error.message };
+      return this.failed(error.message);
     }
+  }
+
+  /** processSasl's SaslException: kept with allowSaslFailedClients unless sasl is required. */
+  private failed(reason: string): SaslAnswer {
+    const { allowSaslFailedClients, saslAuthRequired } = this.settings;
+    if (allowSaslFailedClients && !saslAuthRequired) return { err: 0, token: null, reason };
+    const err = saslAuthRequired ? ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH : ErrorCode.AUTHFAILED;
+    return { err, token: null, reason };
   }
 
   /**
@@ -60,12 +71,13 @@ export class SaslExchanges {
   }
 
   /**
-   * The authorization id: SaslServerCallbackHandler canonicalizes it as a Kerberos name, which
-   * leaves a DIGEST-MD5 user name (no "/host", no "@REALM") as it is.
+   * The ids of an authenticated user: sasl and its authorized id, which
+   * SaslServerCallbackHandler makes from the name as from a Kerberos principal, and super
+   * when that id is a zookeeper.superUser (ZooKeeperServer.isSaslSuperUser).
    */
-  private idsOf(user: string): Id[] {
-    const ids: Id[] = [{ scheme: "sasl", id: user }];
-    if (this.settings.superUser === user) ids.push({ scheme: "super", id: "" });
+  private idsOf(id: string): Id[] {
+    const ids: Id[] = [{ scheme: "sasl", id }];
+    if (this.settings.superUsers.includes(id)) ids.push({ scheme: "super", id: "" });
     return ids;
   }
 }

@@ -36,7 +36,7 @@ export function parseJaas(text: string): Map<string, JaasEntry[]> {
       const options = new Map<string, string>();
       for (let key = next(); key !== ";"; key = next()) {
         if (next() !== "=") throw new Error(`JAAS section ${name}: expected "=" after ${key}`);
-        options.set(key, unquote(next()));
+        options.set(unquote(key), unquote(next()));
       }
       entries.push({ loginModule, flag, options });
     }

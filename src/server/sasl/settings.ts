@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { InvalidArgumentError } from "../../protocol/errors.js";
 import type { ServerOptions } from "../options.js";
 import { digestUsers, parseJaas } from "./jaas.js";
+import type { PrincipalRules } from "./kerberos-name.js";
 
 export const SASL_AUTHENTICATION_PROVIDER =
   "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
@@ -24,8 +25,17 @@ export interface SaslSettings {
   readonly enforceAuthSchemes: readonly string[];
   /** Enforcement includes sasl: a failed SASL exchange is SESSIONCLOSEDREQUIRESASLAUTH. */
   readonly saslAuthRequired: boolean;
-  /** zookeeper.superUser: a sasl id that is the super user too. */
-  readonly superUser?: string;
+  /** zookeeper.superUser and zookeeper.superUser.N: sasl ids that are the super user too. */
+  readonly superUsers: readonly string[];
+  /** zookeeper.letAnySaslUserDoX: a sasl ACL naming this value admits every sasl id. */
+  readonly letAnySaslUserDoX?: string;
+  /**
+   * zookeeper.allowSaslFailedClients: a failed exchange is answered OK with no token and the
+   * connection stays, unauthenticated (unless enforcement requires sasl).
+   */
+  readonly allowSaslFailedClients: boolean;
+  /** How an authenticated user name becomes its sasl id (kerberos-name.ts). */
+  readonly principalRules: PrincipalRules;
 }
 
 /** Reads the JAAS file and checks the enforcement settings; throws InvalidArgumentError. */
@@ -51,14 +61,35 @@ export function resolveSasl(options: ServerOptions): SaslSettings {
     saslProvider,
     enforceAuthSchemes,
     saslAuthRequired: enforceAuthSchemes.includes("sasl"),
-    ...(options.jaasConfigFile !== undefined && { users: readUsers(options.jaasConfigFile) }),
-    ...(options.saslSuperUser !== undefined && { superUser: options.saslSuperUser }),
+    ...(options.jaasConfigFile !== undefined && {
+      users: readUsers(options.jaasConfigFile, options.saslSuperPassword),
+    }),
+    superUsers: (options.saslSuperUsers ?? []).filter((user) => user !== ""),
+    ...(options.letAnySaslUserDoX !== undefined && {
+      letAnySaslUserDoX: options.letAnySaslUserDoX,
+    }),
+    allowSaslFailedClients: options.allowSaslFailedClients === true,
+    principalRules: {
+      // Java's default realm: java.security.krb5.realm counts only beside krb5.kdc; we read
+      // no krb5.conf, so without them there is no Kerberos configuration, as on this machine.
+      defaultRealm:
+        options.krb5Realm !== undefined && options.krb5Kdc !== undefined ? options.krb5Realm : "",
+      removeHost: options.kerberosRemoveHostFromPrincipal === true,
+      removeRealm: options.kerberosRemoveRealmFromPrincipal === true,
+    },
   };
 }
 
-function readUsers(path: string): ReadonlyMap<string, string> {
+/**
+ * The JAAS users; zookeeper.SASLAuthenticationProvider.superPassword is the password of the
+ * user "super", but only of one the file names (SaslServerCallbackHandler asks it for users
+ * it knows).
+ */
+function readUsers(path: string, superPassword: string | undefined): ReadonlyMap<string, string> {
   try {
-    return digestUsers(parseJaas(readFileSync(path, "utf8")));
+    const users = digestUsers(parseJaas(readFileSync(path, "utf8")));
+    if (superPassword !== undefined && users.has("super")) users.set("super", superPassword);
+    return users;
   } catch (error) {
     throw new InvalidArgumentError(
       `java.security.auth.login.config ${path}: ${(error as Error).message}`,
