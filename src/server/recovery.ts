@@ -265,16 +265,26 @@ function nextEntry(reader: TxnLogReader): LogEntry | undefined {
   }
 }
 
-/** After the last entry: a torn tail is cut off if this is the last log, else refused. */
+/**
+ * After the last entry: a torn tail is cut off if this is the last log, else refused. A last
+ * log left with no whole record (a crash between creating it and its first append reaching the
+ * disk) is removed: it is named after the zxid the next write takes, and the new log needs
+ * that name.
+ */
 function endLog(reader: TxnLogReader, last: boolean, log: Logger): void {
   const { file, torn } = reader;
-  if (torn === undefined) return;
-  const { offset, reason } = torn;
-  if (!last) {
-    throw new RecoveryError(
-      `${file}: corrupt transaction log at offset ${offset}: ${reason} (and later logs follow)`,
-    );
+  if (torn !== undefined) {
+    const { offset, reason } = torn;
+    if (!last) {
+      throw new RecoveryError(
+        `${file}: corrupt transaction log at offset ${offset}: ${reason} (and later logs follow)`,
+      );
+    }
+    log.warn({ file, offset, reason }, "truncating a torn record at the end of the txn log");
+    truncateSync(file, offset);
   }
-  log.warn({ file, offset, reason }, "truncating a torn record at the end of the txn log");
-  truncateSync(file, offset);
+  if (last && reader.end <= FILE_HEADER_BYTES) {
+    log.warn({ file }, "removing a txn log with no whole record (a crash before its first append)");
+    unlinkSync(file);
+  }
 }

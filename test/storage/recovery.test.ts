@@ -291,15 +291,31 @@ describe("recovery from a damaged txn log", () => {
       "a newest log cut inside its 16-byte header",
       (file: string, header: Buffer) => writeFileSync(file, header.subarray(0, 9)),
     ],
+    [
+      "a newest log with its header and no record",
+      (file: string, header: Buffer) =>
+        writeFileSync(file, Buffer.concat([header, Buffer.alloc(64)])),
+    ],
+    [
+      "a newest log whose first record is torn",
+      (file: string, header: Buffer, record: Buffer) =>
+        writeFileSync(
+          file,
+          Buffer.concat([header, record.subarray(0, record.length >> 1), Buffer.alloc(64)]),
+        ),
+    ],
   ] as const) {
     test(`${what} (a crash as the log rolled): the writes before it are served`, async () => {
       const dataDir = await prepare(writeKeys(0, 12), "kill");
       const newest = files(dataDir, "log").at(-1)!.file;
-      const header = readFileSync(newest).subarray(0, 16);
+      const bytes = readFileSync(newest);
+      const header = bytes.subarray(0, 16);
       // Named as the roll names it: after the last logged zxid, which the next write reuses.
-      const lastZxid = readTxnLog(newest).entries.at(-1)!.header.zxid;
+      const entries = readTxnLog(newest).entries;
+      const lastZxid = entries.at(-1)!.header.zxid;
+      const record = bytes.subarray(entries[0]!.offset, entries[1]!.offset);
       const next = join(v2(dataDir), `log.${(lastZxid + 1n).toString(16)}`);
-      damage(next, header);
+      damage(next, header, record);
       await assertRecovers(dataDir, 12);
       // The empty log is gone or was replaced by the new log at the same name: not left empty.
       assert.ok(!existsSync(next) || readFileSync(next).length >= 16);
