@@ -226,13 +226,18 @@ export function* encodeSnapshot(
   const aclIds = writeAclCache(w, input.acls);
 
   let first = true;
+  // Most nodes have the ACL of the node before: a bigint compare, not a bigint hash.
+  let checkedAclId = OPEN_ACL_UNSAFE_ID;
   for (const node of input.nodes) {
     if (first !== (node.path === "/")) {
       throw new Error(`snapshot nodes must start with the root "/", and only once: ${node.path}`);
     }
     first = false;
-    if (node.aclId !== OPEN_ACL_UNSAFE_ID && !aclIds.has(node.aclId)) {
-      throw new Error(`node ${node.path} uses ACL id ${node.aclId}, which is not in acls`);
+    if (node.aclId !== checkedAclId) {
+      if (!aclIds.has(node.aclId)) {
+        throw new Error(`node ${node.path} uses ACL id ${node.aclId}, which is not in acls`);
+      }
+      checkedAclId = node.aclId;
     }
     w.writeString(node.path === "/" ? "" : node.path);
     w.writeBuffer(node.data).writeLong(node.aclId);
