@@ -831,9 +831,9 @@ export class DataTree {
         lastAclId = aclIds.get(acl) ?? -1n;
       }
       // Children now: the consumer may change the tree while it holds the node.
-      const prefix = path === "/" ? "/" : `${path}/`;
       if (before !== undefined) {
         const { names, children } = before;
+        const prefix = path === "/" ? "/" : `${path}/`;
         for (let i = names.length - 1; i >= 0; i--) {
           nodes.push(children[i] as DataNode);
           paths.push(prefix + (names[i] as string));
@@ -841,6 +841,8 @@ export class DataTree {
       } else if (node.children.size > 0) {
         const names = this.childOrderOf(node);
         const children = node.children;
+        // Only for a parent: most nodes are leaves, and this string is a node's garbage.
+        const prefix = path === "/" ? "/" : `${path}/`;
         for (let i = names.length - 1; i >= 0; i--) {
           const name = names[i] as string;
           nodes.push(children.get(name) as DataNode);
