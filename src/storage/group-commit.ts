@@ -13,7 +13,7 @@
 import { closeSync, fdatasync, fsyncSync, openSync, writeSync } from "node:fs";
 import type { LoggedTxn, LoggedTxnHeader } from "./txn-codec.js";
 import { serializeTxn } from "./txn-codec.js";
-import { encodeLogEntry, TxnLogWriter } from "./txn-log.js";
+import { encodeLogEntries, TxnLogWriter } from "./txn-log.js";
 
 export interface GroupCommitOptions {
   /** fdatasync before acknowledging (zookeeper.forceSync); default true. */
@@ -158,7 +158,7 @@ export class GroupCommitLog {
       });
       syncDirectory(this.dir);
     }
-    const bytes = Buffer.concat(batch.map((txn) => encodeLogEntry(txn.bytes)));
+    const bytes = encodeLogEntries(batch.map((txn) => txn.bytes));
     const position = this.current.reserve(bytes.length);
     return { writer: this.current, position, bytes };
   }
