@@ -137,6 +137,29 @@ export class Writer {
     return this;
   }
 
+  /** writeString(head + tail), without joining them first when both are short and ASCII. */
+  writeJoinedString(head: string, tail: string): this {
+    const length = head.length + tail.length;
+    if (length > SHORT_STRING) return this.writeEncodedString(head + tail);
+    this.ensure(4 + length);
+    const buffer = this.buffer;
+    const start = this.cursor + 4;
+    for (let i = 0; i < head.length; i++) {
+      const code = head.charCodeAt(i);
+      if (code >= 0x80) return this.writeEncodedString(head + tail);
+      buffer[start + i] = code;
+    }
+    const middle = start + head.length;
+    for (let i = 0; i < tail.length; i++) {
+      const code = tail.charCodeAt(i);
+      if (code >= 0x80) return this.writeEncodedString(head + tail);
+      buffer[middle + i] = code;
+    }
+    buffer.writeInt32BE(length, this.cursor);
+    this.cursor = start + length;
+    return this;
+  }
+
   private writeEncodedString(value: string): this {
     const bytes = Buffer.byteLength(value, "utf8");
     this.ensure(4 + bytes);

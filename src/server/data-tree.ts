@@ -124,6 +124,9 @@ interface FrozenNode {
 /** One node of a snapshot, ACL by its snapshot id. */
 export interface SnapshotNodeView {
   readonly path: string;
+  /** `path` is prefix + name: the parent's path and "/", then the node's name ("/" and "" at the root). */
+  readonly prefix: string;
+  readonly name: string;
   readonly data: Buffer | null;
   readonly acl: readonly ACL[];
   readonly aclId: bigint;
@@ -816,13 +819,18 @@ export class DataTree {
     frozen: ReadonlyMap<DataNode, FrozenNode>,
     aclIds: ReadonlyMap<readonly ACL[], bigint>,
   ): Generator<SnapshotNodeView> {
+    // A node's path is its parent's path and "/" (shared by the siblings) then its name: kept
+    // apart, so that the encoder writes both as they are instead of flattening a joined string.
     const nodes: DataNode[] = [root];
-    const paths: string[] = ["/"];
+    const prefixes: string[] = ["/"];
+    const names: string[] = [""];
     let lastAcl: readonly ACL[] | undefined;
     let lastAclId = -1n;
     while (nodes.length > 0) {
       const node = nodes.pop() as DataNode;
-      const path = paths.pop() as string;
+      const prefix = prefixes.pop() as string;
+      const name = names.pop() as string;
+      const path = prefix + name;
       // Most snapshots see few changes: skip the pre-image lookup while there are none.
       const before = frozen.size === 0 ? undefined : frozen.get(node);
       const { data, acl, stat } = before ?? node;
@@ -831,25 +839,18 @@ export class DataTree {
         lastAclId = aclIds.get(acl) ?? -1n;
       }
       // Children now: the consumer may change the tree while it holds the node.
-      if (before !== undefined) {
-        const { names, children } = before;
-        const prefix = path === "/" ? "/" : `${path}/`;
-        for (let i = names.length - 1; i >= 0; i--) {
-          nodes.push(children[i] as DataNode);
-          paths.push(prefix + (names[i] as string));
-        }
-      } else if (node.children.size > 0) {
-        const names = this.childOrderOf(node);
-        const children = node.children;
-        // Only for a parent: most nodes are leaves, and this string is a node's garbage.
-        const prefix = path === "/" ? "/" : `${path}/`;
-        for (let i = names.length - 1; i >= 0; i--) {
-          const name = names[i] as string;
-          nodes.push(children.get(name) as DataNode);
-          paths.push(prefix + name);
+      const childNames = before !== undefined ? before.names : this.childOrderOf(node);
+      if (childNames.length > 0) {
+        const childPrefix = path === "/" ? "/" : `${path}/`;
+        for (let i = childNames.length - 1; i >= 0; i--) {
+          const childName = childNames[i] as string;
+          const child = before !== undefined ? before.children[i] : node.children.get(childName);
+          nodes.push(child as DataNode);
+          prefixes.push(childPrefix);
+          names.push(childName);
         }
       }
-      yield { path, data, acl, aclId: lastAclId, stat };
+      yield { path, prefix, name, data, acl, aclId: lastAclId, stat };
     }
   }
 

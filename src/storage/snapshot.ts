@@ -85,6 +85,12 @@ export interface SnapshotNode {
 /** A node as encodeSnapshot takes it: its ACL list by the id it has in the ACL cache. */
 export interface SnapshotNodeToWrite {
   path: string;
+  /**
+   * Optional, both or neither: `path` as prefix + name, which the encoder writes one after the
+   * other (a joined string would be flattened first).
+   */
+  prefix?: string;
+  name?: string;
   data: Buffer | null;
   aclId: bigint;
   stat: StatPersisted;
@@ -249,7 +255,9 @@ export function* encodeSnapshot(
       }
       checkedAclId = node.aclId;
     }
-    w.writeString(node.path === "/" ? "" : node.path);
+    if (node.path === "/") w.writeString("");
+    else if (node.name !== undefined) w.writeJoinedString(node.prefix ?? "", node.name);
+    else w.writeString(node.path);
     w.writeBuffer(node.data).writeLong(node.aclId);
     writeStat(w, node.stat);
     if (w.length >= chunkBytes) yield flush();

@@ -227,6 +227,15 @@ describe("golden bytes (ZooKeeper 3.8.0)", () => {
           // Written after another field: the string's bytes start mid-buffer.
           const written = new Writer(8).writeInt(7).writeString(value).take().subarray(4);
           assert.equal(hex(written), hex(expected));
+          // A snapshot's paths come as the parent's prefix and the name, written joined.
+          for (let cut = 0; cut <= value.length; cut += 1 + Math.floor(value.length / 7)) {
+            const joined = new Writer(8)
+              .writeInt(7)
+              .writeJoinedString(value.slice(0, cut), value.slice(cut))
+              .take()
+              .subarray(4);
+            assert.equal(hex(joined), hex(expected));
+          }
         }
       }),
       { numRuns: NUM_RUNS },
