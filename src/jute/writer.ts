@@ -29,6 +29,9 @@ interface SharedBuffer {
   readonly value: Uint8Array;
 }
 
+/** Strings up to this many UTF-16 units take writeString's ASCII path. */
+const SHORT_STRING = 256;
+
 /**
  * A growable output buffer for jute records. One Writer is reused for many records: callers
  * encode, take the bytes with `take()` (a copy) and `reset()`, so steady-state encoding does not
@@ -47,6 +50,13 @@ export class Writer {
   /** Shared buffers in output order, and their bytes. */
   private shared: SharedBuffer[] = [];
   private sharedBytes = 0;
+  /** The last two safe-integer longs written, with their high and low words (see writeLong). */
+  private longA = 0n;
+  private hiA = 0;
+  private loA = 0;
+  private longB = 0n;
+  private hiB = 0;
+  private loB = 0;
 
   constructor(initialBytes = 4096, options: { shareFrom?: number } = {}) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
@@ -78,8 +88,39 @@ export class Writer {
 
   writeLong(value: bigint): this {
     this.ensure(8);
-    writeLongAt(this.buffer, this.cursor, value);
+    const at = this.cursor;
     this.cursor += 8;
+    // Turning a bigint into a number is most of writeLongAt's cost, and comparing two bigints
+    // a fifth of it: the last two longs written are kept as words (a snapshot's nodes repeat
+    // their zxids and times: czxid = mzxid = pzxid and ctime = mtime until a node changes).
+    if (value === this.longA) return this.writeWords(at, this.hiA, this.loA);
+    if (value === this.longB) return this.writeWords(at, this.hiB, this.loB);
+    const n = Number(value);
+    if (n > Number.MAX_SAFE_INTEGER || n < Number.MIN_SAFE_INTEGER) {
+      writeLongAt(this.buffer, at, value);
+      return this;
+    }
+    const hi = Math.floor(n / 4294967296);
+    const lo = n - hi * 4294967296;
+    this.longB = this.longA;
+    this.hiB = this.hiA;
+    this.loB = this.loA;
+    this.longA = value;
+    this.hiA = hi;
+    this.loA = lo;
+    return this.writeWords(at, hi, lo);
+  }
+
+  private writeWords(at: number, hi: number, lo: number): this {
+    const buffer = this.buffer;
+    buffer[at] = hi >>> 24;
+    buffer[at + 1] = hi >>> 16;
+    buffer[at + 2] = hi >>> 8;
+    buffer[at + 3] = hi;
+    buffer[at + 4] = lo >>> 24;
+    buffer[at + 5] = lo >>> 16;
+    buffer[at + 6] = lo >>> 8;
+    buffer[at + 7] = lo;
     return this;
   }
 
@@ -90,6 +131,54 @@ export class Writer {
   }
 
   writeString(value: string): this {
+    if (value.length <= SHORT_STRING) return this.writeShortString(value);
+    return this.writeEncodedString(value);
+  }
+
+  /**
+   * Most strings written are short and ASCII (paths, schemes, ids): stored char by char, which
+   * skips Buffer.write's layers (a million-node snapshot writes a million paths). The first
+   * char past ASCII hands the string to the UTF-8 encoder, from the start.
+   */
+  private writeShortString(value: string): this {
+    const length = value.length;
+    this.ensure(4 + length);
+    const buffer = this.buffer;
+    const start = this.cursor + 4;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return this.writeEncodedString(value);
+      buffer[start + i] = code;
+    }
+    buffer.writeInt32BE(length, this.cursor);
+    this.cursor = start + length;
+    return this;
+  }
+
+  /** writeString(head + tail), without joining them first when both are short and ASCII. */
+  writeJoinedString(head: string, tail: string): this {
+    const length = head.length + tail.length;
+    if (length > SHORT_STRING) return this.writeEncodedString(head + tail);
+    this.ensure(4 + length);
+    const buffer = this.buffer;
+    const start = this.cursor + 4;
+    for (let i = 0; i < head.length; i++) {
+      const code = head.charCodeAt(i);
+      if (code >= 0x80) return this.writeEncodedString(head + tail);
+      buffer[start + i] = code;
+    }
+    const middle = start + head.length;
+    for (let i = 0; i < tail.length; i++) {
+      const code = tail.charCodeAt(i);
+      if (code >= 0x80) return this.writeEncodedString(head + tail);
+      buffer[middle + i] = code;
+    }
+    buffer.writeInt32BE(length, this.cursor);
+    this.cursor = start + length;
+    return this;
+  }
+
+  private writeEncodedString(value: string): this {
     const bytes = Buffer.byteLength(value, "utf8");
     this.ensure(4 + bytes);
     this.buffer.writeInt32BE(bytes, this.cursor);

@@ -14,6 +14,7 @@ import { OpCode } from "../protocol/opcodes.js";
 import { crc32, crc32Range, crc32Utf8 } from "../storage/crc32.js";
 import type { SnapshotNodeBytes } from "../storage/snapshot.js";
 import { byBucket, javaHashSetCloneOrder } from "./java-hash-order.js";
+import { PathIndex } from "./path-index.js";
 import { LIMIT_NODE, QUOTA_ROOT, QuotaPaths, STAT_NODE, StatsTrack, statPath } from "./quota.js";
 import {
   CONTAINER_EPHEMERAL_OWNER,
@@ -123,6 +124,9 @@ interface FrozenNode {
 /** One node of a snapshot, ACL by its snapshot id. */
 export interface SnapshotNodeView {
   readonly path: string;
+  /** `path` is prefix + name: the parent's path and "/", then the node's name ("/" and "" at the root). */
+  readonly prefix: string;
+  readonly name: string;
   readonly data: Buffer | null;
   readonly acl: readonly ACL[];
   readonly aclId: bigint;
@@ -143,7 +147,10 @@ export interface SnapshotView {
 }
 
 export class DataTree {
-  private readonly nodes = new Map<string, DataNode>();
+  /** Every node by path, through the children maps (see path-index.ts). */
+  private paths: PathIndex<DataNode>;
+  /** Nodes in the tree, the root and /zookeeper's included. */
+  private count = 0;
   /** Each session's ephemerals in creation order, and the most it ever had (see ephemeralsOf). */
   private readonly ephemerals = new Map<bigint, { paths: Set<string>; maxSize: number }>();
   readonly containers = new Set<string>();
@@ -194,14 +201,19 @@ export class DataTree {
       ["quota", quota],
       ["config", config],
     ]);
-    this.nodes.set("/", node([["zookeeper", zookeeper]]));
-    this.nodes.set("/zookeeper", zookeeper);
-    this.nodes.set("/zookeeper/quota", quota);
-    this.nodes.set("/zookeeper/config", config);
-    for (const [path, node] of this.nodes) {
+    const root = node([["zookeeper", zookeeper]]);
+    this.paths = new PathIndex(root);
+    const initial: [string, DataNode][] = [
+      ["/", root],
+      ["/zookeeper", zookeeper],
+      ["/zookeeper/quota", quota],
+      ["/zookeeper/config", config],
+    ];
+    for (const [path, node] of initial) {
       this.addDigest(path, node);
       this.dataBytes += path.length + (node.data?.length ?? 0);
     }
+    this.count = initial.length;
   }
 
   /**
@@ -210,7 +222,7 @@ export class DataTree {
    * map, which holds the root twice ("" and "/").
    */
   get approximateDataSize(): number {
-    return this.dataBytes + (this.nodes.get("/")?.data?.length ?? 0);
+    return this.dataBytes + (this.paths.root.data?.length ?? 0);
   }
 
   /**
@@ -244,12 +256,12 @@ export class DataTree {
   }
 
   get nodeCount(): number {
-    return this.nodes.size;
+    return this.count;
   }
 
   /** The node at `path`; "" is the root too, as in ZooKeeper's own node table. */
   getNode(path: string): DataNode | undefined {
-    return this.nodes.get(path === "" ? "/" : path);
+    return this.paths.get(path);
   }
 
   /** The Stat a client sees for a node (DataNode.copyStat). */
@@ -298,7 +310,7 @@ export class DataTree {
 
   /** Every descendant of `path`, not counting itself. */
   allChildrenNumber(path: string): number {
-    const node = this.nodes.get(path);
+    const node = this.paths.get(path);
     if (!node) return 0;
     let count = 0;
     for (const child of node.children.keys()) {
@@ -352,17 +364,17 @@ export class DataTree {
     watcher: Watcher,
   ): void {
     for (const path of lists.dataWatches) {
-      const node = this.nodes.get(path);
+      const node = this.paths.get(path);
       if (!node) watcher.process("NodeDeleted", path);
       else if (node.stat.mzxid > relativeZxid) watcher.process("NodeDataChanged", path);
       else this.dataWatches.add(path, watcher);
     }
     for (const path of lists.existWatches) {
-      if (this.nodes.has(path)) watcher.process("NodeCreated", path);
+      if (this.paths.get(path) !== undefined) watcher.process("NodeCreated", path);
       else this.dataWatches.add(path, watcher);
     }
     for (const path of lists.childWatches) {
-      const node = this.nodes.get(path);
+      const node = this.paths.get(path);
       if (!node) watcher.process("NodeDeleted", path);
       else if (node.stat.pzxid > relativeZxid) watcher.process("NodeChildrenChanged", path);
       else this.childWatches.add(path, watcher);
@@ -517,7 +529,7 @@ export class DataTree {
     header: TxnHeader,
   ): DataNode {
     const parentPath = parentOf(path) ?? "/";
-    const parent = this.nodes.get(parentPath);
+    const parent = this.paths.get(parentPath);
     if (!parent) throw new ApplyError(ErrorCode.NONODE);
     const name = path.slice(path.lastIndexOf("/") + 1);
     if (parent.children.has(name)) {
@@ -561,7 +573,7 @@ export class DataTree {
     parent.children.set(name, node);
     parent.childOrder = null;
     if (parent.children.size > parent.childTable * 0.75) parent.childTable *= 2;
-    this.nodes.set(path, node);
+    this.count++;
     this.index(path, ephemeralOwner);
     this.quotaOnCreate(parentPath, name, path, data);
     this.dataWatches.trigger(path, "NodeCreated", node.acl);
@@ -593,7 +605,7 @@ export class DataTree {
    */
   private updateQuotaStat(quotaPath: string, bytesDiff: number, countDiff: number): void {
     const path = statPath(quotaPath);
-    const node = this.nodes.get(path);
+    const node = this.paths.get(path);
     if (node === undefined) return;
     this.preserve(node);
     const stats = StatsTrack.of(node.data);
@@ -605,14 +617,14 @@ export class DataTree {
   /** DataTree.updateQuotaForPath: the subtree's node count and bytes, counted afresh. */
   private updateQuotaForPath(quotaPath: string): void {
     const path = statPath(quotaPath);
-    const statNode = this.nodes.get(path);
+    const statNode = this.paths.get(path);
     if (statNode === undefined) return;
     let count = 0n;
     let bytes = 0n;
     const stack = [quotaPath];
     while (stack.length > 0) {
       const at = stack.pop() as string;
-      const node = this.nodes.get(at);
+      const node = this.paths.get(at);
       if (node === undefined) continue;
       count++;
       bytes += BigInt(node.data?.length ?? 0);
@@ -633,7 +645,7 @@ export class DataTree {
     const limit = `/${LIMIT_NODE}`;
     while (stack.length > 0) {
       const at = stack.pop() as string;
-      const node = this.nodes.get(at);
+      const node = this.paths.get(at);
       if (node === undefined) continue;
       if (node.children.size === 0) {
         const end = at.indexOf(limit);
@@ -671,13 +683,14 @@ export class DataTree {
   }
 
   private deleteNode(path: string, zxid: bigint): void {
-    const node = this.nodes.get(path);
+    const node = this.paths.get(path);
     const parentPath = parentOf(path) ?? "/";
-    const parent = this.nodes.get(parentPath);
+    const parent = this.paths.get(parentPath);
     if (!node || !parent) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(node);
     this.preserve(parent);
-    this.nodes.delete(path);
+    this.paths.forget(path);
+    this.count--;
     this.removeDigest(node);
     this.dataBytes -= path.length + (node.data === null ? 0 : node.data.length);
     parent.children.delete(path.slice(path.lastIndexOf("/") + 1));
@@ -708,7 +721,7 @@ export class DataTree {
   }
 
   private setData(path: string, data: Buffer | null, version: number, header: TxnHeader): Stat {
-    const node = this.nodes.get(path);
+    const node = this.paths.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(node);
     this.removeDigest(node);
@@ -727,7 +740,7 @@ export class DataTree {
   }
 
   private setACL(path: string, acl: readonly ACL[], version: number): Stat {
-    const node = this.nodes.get(path);
+    const node = this.paths.get(path);
     if (!node) throw new ApplyError(ErrorCode.NONODE);
     this.preserve(node);
     this.removeDigest(node);
@@ -793,7 +806,7 @@ export class DataTree {
       digest: this.digest,
       sessions: new Map(this.sessions),
       acls,
-      nodes: this.walk(this.nodes.get("/") as DataNode, frozen, new Map(this.aclIds)),
+      nodes: this.walk(this.paths.root, frozen, new Map(this.aclIds)),
       release: () => {
         if (this.frozen === frozen) this.frozen = undefined;
       },
@@ -806,13 +819,18 @@ export class DataTree {
     frozen: ReadonlyMap<DataNode, FrozenNode>,
     aclIds: ReadonlyMap<readonly ACL[], bigint>,
   ): Generator<SnapshotNodeView> {
+    // A node's path is its parent's path and "/" (shared by the siblings) then its name: kept
+    // apart, so that the encoder writes both as they are instead of flattening a joined string.
     const nodes: DataNode[] = [root];
-    const paths: string[] = ["/"];
+    const prefixes: string[] = ["/"];
+    const names: string[] = [""];
     let lastAcl: readonly ACL[] | undefined;
     let lastAclId = -1n;
     while (nodes.length > 0) {
       const node = nodes.pop() as DataNode;
-      const path = paths.pop() as string;
+      const prefix = prefixes.pop() as string;
+      const name = names.pop() as string;
+      const path = prefix + name;
       // Most snapshots see few changes: skip the pre-image lookup while there are none.
       const before = frozen.size === 0 ? undefined : frozen.get(node);
       const { data, acl, stat } = before ?? node;
@@ -821,23 +839,18 @@ export class DataTree {
         lastAclId = aclIds.get(acl) ?? -1n;
       }
       // Children now: the consumer may change the tree while it holds the node.
-      const prefix = path === "/" ? "/" : `${path}/`;
-      if (before !== undefined) {
-        const { names, children } = before;
-        for (let i = names.length - 1; i >= 0; i--) {
-          nodes.push(children[i] as DataNode);
-          paths.push(prefix + (names[i] as string));
-        }
-      } else if (node.children.size > 0) {
-        const names = this.childOrderOf(node);
-        const children = node.children;
-        for (let i = names.length - 1; i >= 0; i--) {
-          const name = names[i] as string;
-          nodes.push(children.get(name) as DataNode);
-          paths.push(prefix + name);
+      const childNames = before !== undefined ? before.names : this.childOrderOf(node);
+      if (childNames.length > 0) {
+        const childPrefix = path === "/" ? "/" : `${path}/`;
+        for (let i = childNames.length - 1; i >= 0; i--) {
+          const childName = childNames[i] as string;
+          const child = before !== undefined ? before.children[i] : node.children.get(childName);
+          nodes.push(child as DataNode);
+          prefixes.push(childPrefix);
+          names.push(childName);
         }
       }
-      yield { path, data, acl, aclId: lastAclId, stat };
+      yield { path, prefix, name, data, acl, aclId: lastAclId, stat };
     }
   }
 
@@ -882,8 +895,8 @@ export class DataTree {
     finish(zxid: bigint, sessions: ReadonlyMap<bigint, number>): DataTree;
   } {
     const tree = new DataTree();
-    const nodes = tree.nodes;
-    nodes.clear();
+    let rootSeen = false;
+    tree.count = 0;
     tree.digestSum = 0n;
     tree.digestDelta = 0;
     tree.digestOps = 0;
@@ -892,13 +905,14 @@ export class DataTree {
     const interned = new Map<readonly ACL[], readonly ACL[]>();
     let lastAcl: readonly ACL[] | undefined;
     let lastInterned: readonly ACL[] = OPEN_ACL;
-    const ancestors = new Ancestors(nodes);
+    // Until the root comes, no node has a parent (the default tree's root is not the file's).
+    const ancestors = new Ancestors((path) => (rootSeen ? tree.paths.get(path) : undefined));
     return {
       add(path, data, acl, stat, bytes) {
         let parent: DataNode | undefined;
         let slash = -1;
         if (path === "/") {
-          if (nodes.size > 0) return nodes.has("/") ? "node / twice" : "the root is not first";
+          if (tree.count > 0) return rootSeen ? "node / twice" : "the root is not first";
         } else {
           slash = path.lastIndexOf("/");
           if (slash === -1) return `node path ${path} has no "/"`;
@@ -937,7 +951,11 @@ export class DataTree {
           if (size + 1 > parent.childTable * 0.75) parent.childTable *= 2;
           if (stat.ephemeralOwner !== 0n) tree.index(path, stat.ephemeralOwner);
         }
-        nodes.set(path, node);
+        if (parent === undefined) {
+          tree.paths = new PathIndex(node);
+          rootSeen = true;
+        }
+        tree.count++;
         ancestors.push(path, node);
         tree.dataBytes += path.length + (data === null ? 0 : data.length);
         tree.digestDelta += node.digest;
@@ -945,7 +963,7 @@ export class DataTree {
         return undefined;
       },
       finish(zxid, sessions) {
-        if (!nodes.has("/")) throw new Error("snapshot has no root node");
+        if (!rootSeen) throw new Error("snapshot has no root node");
         for (const [id, timeout] of sessions) tree.sessions.set(id, timeout);
         tree.lastProcessedZxid = zxid;
         tree.setupQuota();
@@ -985,16 +1003,16 @@ export class DataTree {
 
 /**
  * The nodes from the root down to the last one a snapshot loader added. Snapshots list nodes in
- * pre-order, so a node's parent is among them: found by comparing paths, not by hashing a
- * sliced parent path into the million-entry node map.
+ * pre-order, so a node's parent is among them: found by comparing paths, not by walking the
+ * parent's path down from the root.
  */
 class Ancestors {
   private readonly paths: string[] = [];
   private readonly nodes: DataNode[] = [];
-  private readonly all: ReadonlyMap<string, DataNode>;
+  private readonly lookUp: (path: string) => DataNode | undefined;
 
-  constructor(all: ReadonlyMap<string, DataNode>) {
-    this.all = all;
+  constructor(lookUp: (path: string) => DataNode | undefined) {
+    this.lookUp = lookUp;
   }
 
   push(path: string, node: DataNode): void {
@@ -1015,7 +1033,7 @@ class Ancestors {
     }
     // Not in pre-order (still a valid snapshot if the parent came before): look it up.
     const parentPath = slash === 0 ? "/" : path.slice(0, slash);
-    const parent = this.all.get(parentPath);
+    const parent = this.lookUp(parentPath);
     if (parent !== undefined) this.push(parentPath, parent);
     return parent;
   }

@@ -10,10 +10,10 @@
  * `roll()` starts a new log file at the next txn (before a snapshot, so each log file starts
  * just after a snapshot's zxid, as ZooKeeper's do).
  */
-import { closeSync, fdatasync, fsyncSync, openSync, write } from "node:fs";
+import { closeSync, fdatasync, fsyncSync, openSync, writeSync } from "node:fs";
 import type { LoggedTxn, LoggedTxnHeader } from "./txn-codec.js";
 import { serializeTxn } from "./txn-codec.js";
-import { encodeLogEntry, TxnLogWriter } from "./txn-log.js";
+import { encodeLogEntries, TxnLogWriter } from "./txn-log.js";
 
 export interface GroupCommitOptions {
   /** fdatasync before acknowledging (zookeeper.forceSync); default true. */
@@ -122,18 +122,25 @@ export class GroupCommitLog {
       return;
     }
     const { writer, position, bytes } = target;
-    writeFully(writer.fd, bytes, position, (writeError) => {
-      if (writeError) return this.fail(writeError);
-      const acknowledge = () => {
-        this.onBatch?.(batch.length, performance.now() - started);
-        for (const txn of batch) txn.done();
-        this.flushing = false;
-        if (this.pending.length > 0) this.flush();
-        else this.settleIdle();
-      };
-      if (!this.forceSync) return acknowledge();
-      fdatasync(writer.fd, (syncError) => (syncError ? this.fail(syncError) : acknowledge()));
-    });
+    // The write itself only copies the batch into the page cache (microseconds; the file is
+    // preallocated): done here, it saves a round trip through the thread pool per batch, which
+    // is most of a lone txn's latency after the fdatasync itself.
+    try {
+      writeFullySync(writer.fd, bytes, position);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    const acknowledge = () => {
+      this.onBatch?.(batch.length, performance.now() - started);
+      for (const txn of batch) txn.done();
+      this.flushing = false;
+      if (this.pending.length > 0) this.flush();
+      else this.settleIdle();
+    };
+    // forceSync=no: acknowledged from the event loop all the same, never inside append.
+    if (!this.forceSync) setImmediate(acknowledge);
+    else fdatasync(writer.fd, (syncError) => (syncError ? this.fail(syncError) : acknowledge()));
   }
 
   /** Opens (or rolls to) the file the batch goes in and reserves its bytes there. */
@@ -151,7 +158,7 @@ export class GroupCommitLog {
       });
       syncDirectory(this.dir);
     }
-    const bytes = Buffer.concat(batch.map((txn) => encodeLogEntry(txn.bytes)));
+    const bytes = encodeLogEntries(batch.map((txn) => txn.bytes));
     const position = this.current.reserve(bytes.length);
     return { writer: this.current, position, bytes };
   }
@@ -172,19 +179,10 @@ export class GroupCommitLog {
   }
 }
 
-function writeFully(
-  fd: number,
-  bytes: Buffer,
-  position: number,
-  callback: (error: Error | null) => void,
-): void {
-  write(fd, bytes, 0, bytes.length, position, (error, written) => {
-    if (error) return callback(error);
-    if (written < bytes.length) {
-      return writeFully(fd, bytes.subarray(written), position + written, callback);
-    }
-    callback(null);
-  });
+function writeFullySync(fd: number, bytes: Buffer, position: number): void {
+  for (let at = 0; at < bytes.length; ) {
+    at += writeSync(fd, bytes, at, bytes.length - at, position + at);
+  }
 }
 
 /** A new file's directory entry must be durable too, or a crash can lose the whole file. */

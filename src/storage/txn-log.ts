@@ -76,12 +76,28 @@ export function paddedFileSize(position: number, fileSize: number, preAllocBytes
 
 /** The bytes of one log entry: checksum, length, the marshalled txn, end-of-record marker. */
 export function encodeLogEntry(bytes: Buffer): Buffer {
-  const entry = Buffer.allocUnsafe(ENTRY_OVERHEAD + bytes.length);
-  entry.writeBigInt64BE(BigInt(adler32(bytes)), 0);
-  entry.writeInt32BE(bytes.length, 8);
-  bytes.copy(entry, 12);
-  entry[12 + bytes.length] = END_OF_RECORD;
-  return entry;
+  return encodeLogEntries([bytes]);
+}
+
+/**
+ * The log entries of several marshalled txns, one after the other, in one buffer: a group
+ * commit's batch, written in place rather than entry by entry and then concatenated.
+ */
+export function encodeLogEntries(txns: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const bytes of txns) length += ENTRY_OVERHEAD + bytes.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const bytes of txns) {
+    // The checksum is a long holding an unsigned 32-bit Adler-32: its high word is 0.
+    out.writeUInt32BE(0, at);
+    out.writeUInt32BE(adler32(bytes), at + 4);
+    out.writeInt32BE(bytes.length, at + 8);
+    out.set(bytes, at + 12);
+    at += 12 + bytes.length;
+    out[at++] = END_OF_RECORD;
+  }
+  return out;
 }
 
 export interface TxnLogWriterOptions {

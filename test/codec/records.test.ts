@@ -210,4 +210,35 @@ describe("golden bytes (ZooKeeper 3.8.0)", () => {
     assert.equal(hex(encode(SyncRequest, value)), hex(golden));
     assert.deepStrictEqual(decode(SyncRequest, golden), value);
   });
+
+  test("a ustring is the same bytes whether ASCII or not, short or long (writeString's paths)", () => {
+    const around = (n: number) => fc.nat(n).map((k) => "a".repeat(k));
+    const strings = fc.tuple(
+      fc.oneof(around(300), fc.constant("a".repeat(256))),
+      fc.oneof(fc.constant(""), fc.string({ unit: "binary", maxLength: 4 })),
+      fc.oneof(fc.constant(""), fc.string({ unit: "grapheme-ascii", maxLength: 40 })),
+    );
+    fc.assert(
+      fc.property(strings, ([ascii, other, tail]) => {
+        for (const value of [ascii + other + tail, other + ascii, ascii]) {
+          const utf8 = Buffer.from(value, "utf8");
+          const expected = Buffer.concat([Buffer.alloc(4), utf8]);
+          expected.writeInt32BE(utf8.length, 0);
+          // Written after another field: the string's bytes start mid-buffer.
+          const written = new Writer(8).writeInt(7).writeString(value).take().subarray(4);
+          assert.equal(hex(written), hex(expected));
+          // A snapshot's paths come as the parent's prefix and the name, written joined.
+          for (let cut = 0; cut <= value.length; cut += 1 + Math.floor(value.length / 7)) {
+            const joined = new Writer(8)
+              .writeInt(7)
+              .writeJoinedString(value.slice(0, cut), value.slice(cut))
+              .take()
+              .subarray(4);
+            assert.equal(hex(joined), hex(expected));
+          }
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
 });
