@@ -74,7 +74,11 @@ describe("TLS between ensemble members", { timeout: 240_000 }, () => {
   }
 
   test("sslQuorum: elects and replicates over TLS, and lets in only trusted peers", async () => {
-    const e = await startEnsemble({ config: { sslQuorum: "true", ...keyMaterial() } });
+    // Three voters and an observer (server 4), which learns over the same TLS links.
+    const e = await startEnsemble({
+      observers: 1,
+      config: { sslQuorum: "true", ...keyMaterial() },
+    });
     ensembles.push(e);
     for (const m of e.members) {
       assert.deepEqual(links(e, m.id), [{ connect: "tls", accept: "tls" }]);
@@ -83,9 +87,11 @@ describe("TLS between ensemble members", { timeout: 240_000 }, () => {
     const [follower, other] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
     const onFollower = await client(e, [follower]);
     await onFollower.create("/tls", "over tls");
-    const onOther = await client(e, [other]);
-    await onOther.sync("/tls");
-    assert.equal((await onOther.getData("/tls")).data?.toString(), "over tls");
+    for (const id of [other, 4]) {
+      const reader = await client(e, [id]);
+      await reader.sync("/tls");
+      assert.equal((await reader.getData("/tls")).data?.toString(), "over tls");
+    }
 
     // A plain connection that claims to be a follower is dropped: nothing answers it.
     const hello = encodeFrame({ id: follower });
@@ -111,7 +117,7 @@ describe("TLS between ensemble members", { timeout: 240_000 }, () => {
     await e.kill(other);
     e.configure(other, keyMaterial());
     await e.restart(other);
-    await e.waitServing([1, 2, 3]);
+    await e.waitServing([1, 2, 3, 4]);
     const back = await client(e, [other]);
     await back.sync("/tls");
     assert.equal((await back.getData("/tls")).data?.toString(), "two of three");
