@@ -9,18 +9,22 @@ export function writeLongAt(buffer: Uint8Array, at: number, value: bigint): void
   const n = Number(value);
   if (n <= Number.MAX_SAFE_INTEGER && n >= Number.MIN_SAFE_INTEGER) {
     const hi = Math.floor(n / 4294967296);
-    const lo = n - hi * 4294967296;
-    buffer[at] = hi >>> 24;
-    buffer[at + 1] = hi >>> 16;
-    buffer[at + 2] = hi >>> 8;
-    buffer[at + 3] = hi;
-    buffer[at + 4] = lo >>> 24;
-    buffer[at + 5] = lo >>> 16;
-    buffer[at + 6] = lo >>> 8;
-    buffer[at + 7] = lo;
+    storeWords(buffer, at, hi, n - hi * 4294967296);
   } else {
     new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength).setBigInt64(at, value);
   }
+}
+
+/** A long's high and low 32-bit words, big-endian, at `at`. */
+function storeWords(buffer: Uint8Array, at: number, hi: number, lo: number): void {
+  buffer[at] = hi >>> 24;
+  buffer[at + 1] = hi >>> 16;
+  buffer[at + 2] = hi >>> 8;
+  buffer[at + 3] = hi;
+  buffer[at + 4] = lo >>> 24;
+  buffer[at + 5] = lo >>> 16;
+  buffer[at + 6] = lo >>> 8;
+  buffer[at + 7] = lo;
 }
 
 /** A large buffer a sharing Writer refers to instead of copying: it belongs before `at`. */
@@ -112,15 +116,7 @@ export class Writer {
   }
 
   private writeWords(at: number, hi: number, lo: number): this {
-    const buffer = this.buffer;
-    buffer[at] = hi >>> 24;
-    buffer[at + 1] = hi >>> 16;
-    buffer[at + 2] = hi >>> 8;
-    buffer[at + 3] = hi;
-    buffer[at + 4] = lo >>> 24;
-    buffer[at + 5] = lo >>> 16;
-    buffer[at + 6] = lo >>> 8;
-    buffer[at + 7] = lo;
+    storeWords(this.buffer, at, hi, lo);
     return this;
   }
 

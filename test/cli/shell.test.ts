@@ -26,6 +26,7 @@ import {
 } from "../harness/apache-zookeeper.js";
 import { within } from "../harness/client-helpers.js";
 import { findInstallation } from "../harness/installation.js";
+import { CLI_JVM_FLAGS } from "../harness/java-cli.js";
 import { startZkts } from "../harness/zkts-server.js";
 
 const MAIN = "src/cli/main.ts";
@@ -196,9 +197,8 @@ function zkCliCommand(server: string): [string, string[]] {
     (entry) => !/(slf4j-log4j12|log4j-1\.2)\.jar$/.test(entry),
   );
   for (const jar of ["/usr/share/java/slf4j-nop.jar"]) if (existsSync(jar)) classpath.push(jar);
-  const jvm = ["-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"];
   const main = "org.apache.zookeeper.ZooKeeperMain";
-  const args = [...jvm, "-cp", classpath.join(delimiter), main, "-server", server];
+  const args = [...CLI_JVM_FLAGS, "-cp", classpath.join(delimiter), main, "-server", server];
   return [found.installation.java, args];
 }
 

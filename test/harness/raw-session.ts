@@ -13,6 +13,7 @@ import net from "node:net";
 import { Reader, Writer } from "../../src/jute/index.js";
 import { ConnectRequest, ConnectResponse, GetDataRequest } from "../../src/jute/records.js";
 import { FrameDecoder } from "../../src/protocol/frames.js";
+import { within } from "./client-helpers.js";
 
 const HOST = "127.0.0.1";
 
@@ -182,4 +183,23 @@ export function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   const text = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(text);
   return match === null ? 0 : Number(match[1]);
+}
+
+/**
+ * Sends `bytes` on a fresh connection and resolves with everything the server sent until it
+ * closed the connection; rejects after `timeoutMs` if it never does.
+ */
+export function untilClosed(port: number, bytes: Buffer, timeoutMs = 20_000): Promise<Buffer> {
+  return within(
+    new Promise((resolve) => {
+      const socket = net.connect({ host: HOST, port });
+      const chunks: Buffer[] = [];
+      socket.on("connect", () => socket.write(bytes));
+      socket.on("data", (chunk) => chunks.push(chunk));
+      socket.on("close", () => resolve(Buffer.concat(chunks)));
+      socket.on("error", () => {});
+    }),
+    timeoutMs,
+    "the server closing the connection",
+  );
 }

@@ -21,6 +21,7 @@ import {
   procStatusKiB,
   RawSession,
   requestFrame as request,
+  untilClosed,
 } from "../harness/raw-session.js";
 import { startZkts } from "../harness/zkts-server.js";
 
@@ -58,7 +59,7 @@ describe("zkts server process: hostile clients cost only their own connections",
   it("closes a connection whose frame behind the handshake is malformed, and lives on", async () => {
     const before = logged(/malformed packet/).length;
     const short = Buffer.from([0, 0, 0, 3, 1, 2, 3]);
-    const reply = await exchange(server.port, Buffer.concat([connectFrame(), short]));
+    const reply = await untilClosed(server.port, Buffer.concat([connectFrame(), short]));
     assert.ok(reply.length > 0, "the handshake was answered");
     await stillServing();
     assert.equal(logged(/malformed packet/).length, before + 1);
@@ -68,7 +69,7 @@ describe("zkts server process: hostile clients cost only their own connections",
     const good = request(1, 3, (w) => ExistsRequest.write(w, { path: "/", watch: false }));
     const bad = Buffer.from([0, 0, 0, 9, 0, 0, 0, 2, 0, 0, 0, 5, 0xff]); // setData cut short
     const close = request(3, -11, () => {});
-    const reply = await exchange(server.port, Buffer.concat([connectFrame(), good, bad, close]));
+    const reply = await untilClosed(server.port, Buffer.concat([connectFrame(), good, bad, close]));
     // The exists is answered, the unreadable setData gets ZooKeeper's MARSHALLINGERROR, and
     // closeSession closes: all of it after the session's txn was durable.
     assert.deepEqual(replies(reply), [
@@ -235,20 +236,4 @@ function replies(bytes: Buffer): [number, number][] {
     offset += 4 + length;
   }
   return found;
-}
-
-/** Sends `bytes` on a fresh connection; everything the server sent until it closed. */
-export function exchange(port: number, bytes: Buffer): Promise<Buffer> {
-  return within(
-    new Promise((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port });
-      const chunks: Buffer[] = [];
-      socket.on("connect", () => socket.write(bytes));
-      socket.on("data", (chunk) => chunks.push(chunk));
-      socket.on("close", () => resolve(Buffer.concat(chunks)));
-      socket.on("error", () => {});
-    }),
-    WAIT_MS,
-    "the server closing the connection",
-  );
 }

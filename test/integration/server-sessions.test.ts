@@ -17,6 +17,7 @@ import {
 import { ConnectRequest, Writer } from "../../src/internal.js";
 import { createLogger, type RunningServer, startServer } from "../../src/server/index.js";
 import { stateReached, within } from "../harness/client-helpers.js";
+import { untilClosed } from "../harness/raw-session.js";
 import { startProxy } from "../harness/tcp-proxy.js";
 
 describe("zkts server: sessions and hostile input", () => {
@@ -108,7 +109,7 @@ describe("zkts server: sessions and hostile input", () => {
   });
 
   it("closes a connection whose client has seen a later zxid than the server", async () => {
-    const reply = await rawExchange(server.port, connectFrame({ lastZxidSeen: 1n << 40n }));
+    const reply = await untilClosed(server.port, connectFrame({ lastZxidSeen: 1n << 40n }), 10_000);
     assert.equal(reply.length, 0);
     assert.ok(logged(/later zxid/).length >= 1);
   });
@@ -129,7 +130,7 @@ describe("zkts server: sessions and hostile input", () => {
     const rssBefore = process.memoryUsage().rss;
     const frame = Buffer.alloc(4);
     frame.writeInt32BE(0x40000000);
-    const reply = await rawExchange(server.port, Buffer.concat([connectFrame({}), frame]));
+    const reply = await untilClosed(server.port, Buffer.concat([connectFrame({}), frame]), 10_000);
     // The handshake is answered; then the bad length closes the connection.
     assert.ok(reply.length > 0);
     assert.ok(process.memoryUsage().rss - rssBefore < 256 * 1024 * 1024);
@@ -139,7 +140,7 @@ describe("zkts server: sessions and hostile input", () => {
   it("answers garbage after the handshake by closing that connection only", async () => {
     const before = logged(/malformed packet/).length;
     const garbage = Buffer.from([0, 0, 0, 3, 1, 2, 3]);
-    await rawExchange(server.port, Buffer.concat([connectFrame({}), garbage]));
+    await untilClosed(server.port, Buffer.concat([connectFrame({}), garbage]), 10_000);
     assert.equal(logged(/malformed packet/).length, before + 1);
     assert.ok(await observer.exists("/"));
   });
@@ -149,7 +150,11 @@ describe("zkts server: sessions and hostile input", () => {
     const at = request.reserveInt();
     request.writeInt(7).writeInt(999);
     request.patchInt(at, request.length - 4);
-    const reply = await rawExchange(server.port, Buffer.concat([connectFrame({}), request.take()]));
+    const reply = await untilClosed(
+      server.port,
+      Buffer.concat([connectFrame({}), request.take()]),
+      10_000,
+    );
     // ConnectResponse frame (4 + 37 bytes), then ReplyHeader {xid 7, zxid, err -6}.
     const header = reply.subarray(4 + 37);
     assert.equal(header.readInt32BE(0), 16);
@@ -219,7 +224,7 @@ describe("zkts server: sessions and hostile input", () => {
 
   it("closes a connection that never sends a handshake", async () => {
     const before = logged(/no handshake/).length;
-    const reply = await rawExchange(server.port, Buffer.alloc(0));
+    const reply = await untilClosed(server.port, Buffer.alloc(0), 10_000);
     assert.equal(reply.length, 0);
     assert.equal(logged(/no handshake/).length, before + 1);
   });
@@ -238,20 +243,4 @@ function connectFrame(fields: { lastZxidSeen?: bigint }): Buffer {
   });
   w.patchInt(at, w.length - 4);
   return w.take();
-}
-
-/** Sends `bytes` on a fresh connection and collects everything until the server closes it. */
-function rawExchange(port: number, bytes: Buffer): Promise<Buffer> {
-  return within(
-    new Promise((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port });
-      const chunks: Buffer[] = [];
-      socket.on("connect", () => socket.write(bytes));
-      socket.on("data", (chunk) => chunks.push(chunk));
-      socket.on("close", () => resolve(Buffer.concat(chunks)));
-      socket.on("error", () => {});
-    }),
-    10_000,
-    "server closing the connection",
-  );
 }

@@ -25,10 +25,10 @@ import { ErrorCode } from "../../src/protocol/errors.js";
 import { createLogger, startServer } from "../../src/server/index.js";
 import { SASL_AUTHENTICATION_PROVIDER } from "../../src/server/sasl/settings.js";
 import { apacheZooKeeperSkip, startZooKeeper } from "../harness/apache-zookeeper.js";
-import { findInstallation } from "../harness/installation.js";
+import { runZooKeeperMain } from "../harness/java-cli.js";
 import { getDataFrame, RawSession } from "../harness/raw-session.js";
 
-const execFileAsync = promisify(execFile);
+const _execFileAsync = promisify(execFile);
 
 const SERVER_JAAS = `Server {
   org.apache.zookeeper.server.auth.DigestLoginModule required
@@ -109,36 +109,13 @@ async function startApache(systemProperties: Record<string, string> = {}): Promi
 }
 
 /** ZooKeeperMain with SASL on, the given client JAAS file, and a script on stdin. */
-async function javaCli(port: number, clientJaasFile: string, script: string): Promise<string> {
-  const found = findInstallation();
-  if ("reason" in found) throw new Error(found.reason);
-  const { java, classpath } = found.installation;
-  const scriptFile = join(files.dir, `script-${port}-${Math.floor(performance.now())}`);
-  await writeFile(scriptFile, script);
-  const { stdout } = await execFileAsync(
-    "sh",
-    [
-      "-c",
-      '"$0" "$@" < "$SCRIPT" 2>&1',
-      java,
-      "-Xmx128m",
-      "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1",
-      "-XX:-UsePerfData",
+function javaCli(port: number, clientJaasFile: string, script: string): Promise<string> {
+  return runZooKeeperMain(`127.0.0.1:${port}`, script, {
+    systemProperties: [
       `-Djava.security.auth.login.config=${clientJaasFile}`,
       "-Dzookeeper.sasl.client=true",
-      "-cp",
-      classpath.join(":"),
-      "org.apache.zookeeper.ZooKeeperMain",
-      "-waitforconnection",
-      "-timeout",
-      "30000",
-      "-server",
-      `127.0.0.1:${port}`,
     ],
-    { env: { ...process.env, SCRIPT: scriptFile }, timeout: 60_000 },
-  );
-  return stdout;
+  });
 }
 
 function saslChecks(name: string, start: () => Promise<Target>): void {

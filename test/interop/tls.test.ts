@@ -16,9 +16,6 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import tls from "node:tls";
 import { promisify } from "node:util";
@@ -31,7 +28,7 @@ import {
   type ZooKeeper,
 } from "../../src/index.js";
 import { apacheZooKeeperSkip } from "../harness/apache-zookeeper.js";
-import { findInstallation } from "../harness/installation.js";
+import { runZooKeeperMain } from "../harness/java-cli.js";
 import { type Certificates, type KeyPair, STORE_PASSWORD } from "../harness/tls-certs.js";
 import {
   makeTestCertificates,
@@ -41,7 +38,7 @@ import {
   startZktsTls,
 } from "../harness/tls-servers.js";
 
-const execFileAsync = promisify(execFile);
+const _execFileAsync = promisify(execFile);
 
 /** A refused connect is retried until this passes; short, since refusals are what we test. */
 const REFUSED_WITHIN_MS = 1_000;
@@ -325,50 +322,30 @@ describe("Apache ZooKeeper's Java client against zkts over TLS", {
   it("connects with its certificate, writes, reads, and is named x509:<subject>", async () => {
     const certs = await sharedCertificates();
     const server = await startZktsTls(certs, "need");
-    const dir = await mkdtemp(join(tmpdir(), "zkts-java-tls-"));
     try {
-      const found = findInstallation();
-      if ("reason" in found) throw new Error(found.reason);
-      const { java, classpath } = found.installation;
-      const script = join(dir, "script");
-      await writeFile(script, "create /java-tls hello\nget /java-tls\nwhoami\nquit\n");
       const alice = certs.clients.alice;
-      const { stdout } = await execFileAsync(
-        "sh",
-        [
-          "-c",
-          '"$0" "$@" < "$SCRIPT" 2>&1',
-          java,
-          "-Xmx128m",
-          "-XX:+UseSerialGC",
-          "-XX:TieredStopAtLevel=1",
-          "-XX:-UsePerfData",
-          "-Dzookeeper.client.secure=true",
-          "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
-          `-Dzookeeper.ssl.keyStore.location=${alice.p12File}`,
-          `-Dzookeeper.ssl.keyStore.password=${STORE_PASSWORD}`,
-          "-Dzookeeper.ssl.keyStore.type=PKCS12",
-          `-Dzookeeper.ssl.trustStore.location=${certs.caJksFile}`,
-          `-Dzookeeper.ssl.trustStore.password=${STORE_PASSWORD}`,
-          "-Dzookeeper.ssl.trustStore.type=JKS",
-          "-cp",
+      const stdout = await runZooKeeperMain(
+        server.address,
+        "create /java-tls hello\nget /java-tls\nwhoami\nquit\n",
+        {
+          systemProperties: [
+            "-Dzookeeper.client.secure=true",
+            "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+            `-Dzookeeper.ssl.keyStore.location=${alice.p12File}`,
+            `-Dzookeeper.ssl.keyStore.password=${STORE_PASSWORD}`,
+            "-Dzookeeper.ssl.keyStore.type=PKCS12",
+            `-Dzookeeper.ssl.trustStore.location=${certs.caJksFile}`,
+            `-Dzookeeper.ssl.trustStore.password=${STORE_PASSWORD}`,
+            "-Dzookeeper.ssl.trustStore.type=JKS",
+          ],
           // ClientCnxnSocketNetty also needs netty-resolver.
-          [...classpath, NETTY_CODEC_JAR, "/usr/share/java/netty-resolver.jar"].join(":"),
-          "org.apache.zookeeper.ZooKeeperMain",
-          // Commands wait for the session (the TLS handshake takes the JVM a moment).
-          "-waitforconnection",
-          "-timeout",
-          "30000",
-          "-server",
-          server.address,
-        ],
-        { env: { ...process.env, SCRIPT: script }, timeout: 60_000 },
+          classpath: [NETTY_CODEC_JAR, "/usr/share/java/netty-resolver.jar"],
+        },
       );
       assert.match(stdout, /Created \/java-tls/);
       assert.match(stdout, /^hello$/m);
       assert.match(stdout, new RegExp(`^x509: ${escapeRegExp(alice.subject)}$`, "m"));
     } finally {
-      await rm(dir, { recursive: true, force: true });
       await server.close();
     }
   });

@@ -21,6 +21,7 @@ import { connect, digestId } from "../../src/index.js";
 import { apacheZooKeeperSkip, type ZooKeeperProcess } from "../harness/apache-zookeeper.js";
 import { within } from "../harness/client-helpers.js";
 import { findInstallation } from "../harness/installation.js";
+import { CLI_JVM_FLAGS } from "../harness/java-cli.js";
 import { type ServerKind, startServerOf } from "./fixture.js";
 
 const CLI_TIMEOUT_MS = 60_000;
@@ -285,16 +286,10 @@ async function runCli(server: ZooKeeperProcess, dir: string, kind: ServerKind): 
   const output = openSync(outputFile, "w");
   let exitCode: number | null;
   try {
-    const jvmFlags = [
-      "-Xmx128m",
-      "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1",
-      "-XX:-UsePerfData",
-    ];
     const child = spawn(
       java,
       [
-        ...jvmFlags,
+        ...CLI_JVM_FLAGS,
         "-cp",
         classpath.join(delimiter),
         "org.apache.zookeeper.ZooKeeperMain",
