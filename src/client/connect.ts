@@ -65,6 +65,14 @@ export interface ConnectOptions {
   /** Backoff between rounds of failed attempts over all hosts (default 50..1000 ms). */
   readonly reconnectDelayMinMs?: number;
   readonly reconnectDelayMaxMs?: number;
+  /**
+   * When the server expires the session, start a new one on this client and carry on, as
+   * Curator and kazoo do (default false: as ZooKeeper's Java client, expiry ends the client).
+   * The expiry still happens: ephemerals and watches are gone, calls in flight fail with
+   * SessionExpiredError, and state listeners hear `expired`, then `connecting` and `connected`
+   * on the new session. Recipes that can (caches, GroupMember, PersistentNode) rebuild on it.
+   */
+  readonly renewExpiredSession?: boolean;
   /** Resume an existing session (another client's sessionId and sessionPassword). */
   readonly sessionId?: bigint;
   readonly sessionPassword?: Uint8Array;
@@ -85,7 +93,7 @@ export async function connect(
   const target = parseConnectString(connectString);
   const session = new Session(target, sessionOptions(options, target.hosts.length));
   await session.start(options.initialConnectTimeoutMs ?? 15_000, options.signal);
-  return new ZooKeeper(session);
+  return new ZooKeeper(session, { renewExpiredSession: options.renewExpiredSession ?? false });
 }
 
 function sessionOptions(options: ConnectOptions, hostCount: number): SessionOptions {

@@ -40,7 +40,6 @@ import { OpCode, PROTOCOL_VERSION, Xid } from "../protocol/opcodes.js";
 import { type Deferred, deferred } from "../util/deferred.js";
 import { type ConnectString, type HostAddress, shuffled } from "./connect-string.js";
 import { Connection, ConnectionError } from "./connection.js";
-import { EventQueue } from "./event-queue.js";
 import { Fifo } from "./fifo.js";
 import { prependChroot, stripChroot } from "./paths.js";
 import { probeReadWrite } from "./read-write-probe.js";
@@ -118,6 +117,7 @@ export class Session {
   readonly chroot: string;
 
   private readonly options: SessionOptions;
+  private readonly target: ConnectString;
   private readonly hosts: HostAddress[];
   private hostIndex = 0;
   private readonly authInfo: AuthInfo[];
@@ -128,6 +128,8 @@ export class Session {
   private xid = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  /** The final state finish() is entering (set before it tells the watchers). */
+  private ending: "expired" | "authFailed" | "closed" | undefined;
   private readonly lifetime = new AbortController();
   private readonly stateListeners = new Set<(state: ClientState) => void>();
   /** Settles once the auth sent with the latest connection is answered. */
@@ -141,6 +143,7 @@ export class Session {
 
   constructor(target: ConnectString, options: SessionOptions) {
     this.options = options;
+    this.target = target;
     this.chroot = target.chroot;
     this.hosts = shuffled(target.hosts, options.random);
     this.sessionId = options.sessionId;
@@ -162,21 +165,31 @@ export class Session {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** Every state from now on, ending after a final one. */
-  states(): AsyncIterableIterator<ClientState> {
-    const queue: EventQueue<ClientState> = new EventQueue(() => off());
-    const off = this.onState((state) => {
-      queue.push(state);
-      if (TERMINAL.has(state)) queue.end();
-    });
-    if (this.terminal) queue.end();
-    return queue;
-  }
-
   private setState(state: ClientState): void {
     if (this.state === state) return;
     this.state = state;
     for (const listener of [...this.stateListeners]) listener(state);
+  }
+
+  /**
+   * A new session to follow this expired one (Curator and kazoo renew a session the server
+   * expired): same servers, options and auth (addAuth's included), a fresh id, and the highest
+   * zxid seen, so that it never connects to a server behind what the client has already read.
+   */
+  successor(): Session {
+    const next = new Session(this.target, {
+      ...this.options,
+      sessionId: 0n,
+      sessionPassword: Buffer.alloc(16),
+      auth: [...this.authInfo],
+    });
+    next.lastZxid = this.lastZxid;
+    return next;
+  }
+
+  /** Starts looking for a server with no deadline (a successor: it keeps trying until closed). */
+  begin(): void {
+    void this.connectLoop();
   }
 
   /** Connects for the first time; rejects if no server takes the session within `timeoutMs`. */
@@ -500,9 +513,12 @@ export class Session {
   }
 
   private refusal(): Error | undefined {
-    if (this.state === "expired") return new SessionExpiredError();
-    if (this.state === "authFailed") return new AuthFailedError();
-    if (this.state === "closed" || this.closing) return new ClosedError("client is closed");
+    // `ending`: a watcher told of the end (finish() tells them before the state changes) that
+    // calls at once is refused too, instead of waiting in a queue that nobody will drain.
+    const state = this.ending ?? this.state;
+    if (state === "expired") return new SessionExpiredError();
+    if (state === "authFailed") return new AuthFailedError();
+    if (state === "closed" || this.closing) return new ClosedError("client is closed");
     return undefined;
   }
 
@@ -650,7 +666,8 @@ export class Session {
 
   /** Enters a final state: fails every waiter, tells every watch, drops the connection. */
   private finish(state: "expired" | "authFailed" | "closed", reason: () => Error): void {
-    if (this.terminal) return;
+    if (this.terminal || this.ending !== undefined) return;
+    this.ending = state;
     this.lifetime.abort();
     clearInterval(this.pingTimer);
     const connection = this.connection;

@@ -50,6 +50,7 @@ import { CONFIG_NODE, OpCode } from "../protocol/opcodes.js";
 import { deferred } from "../util/deferred.js";
 import { OPEN_ACL_UNSAFE } from "./acl.js";
 import { createOpcode, toData, ttlOf, validateCreate } from "./create.js";
+import { EventQueue } from "./event-queue.js";
 import { fromMultiResult, fromReadResult, multiError, toMultiOp, toReadOp } from "./multi-ops.js";
 import { prependChroot, stripChroot, validatePath } from "./paths.js";
 import { PersistentWatch } from "./persistent-watch.js";
@@ -85,17 +86,31 @@ const REMOVED_KINDS: Record<WatcherType, readonly WatchKind[]> = {
 };
 
 export class ZooKeeper implements AsyncDisposable {
-  private readonly session: Session;
+  private session: Session;
   private readonly chroot: string;
+  private readonly renewing: boolean;
+  private closing = false;
+  private readonly stateListeners = new Set<(state: ClientState) => void>();
 
   /** @internal Use `connect()`. */
-  constructor(session: Session) {
+  constructor(session: Session, options: { renewExpiredSession?: boolean } = {}) {
     this.session = session;
     this.chroot = session.chroot;
+    this.renewing = options.renewExpiredSession ?? false;
+    this.follow(session);
   }
 
   get state(): ClientState {
     return this.session.state;
+  }
+
+  /**
+   * Whether a session the server expires is followed by a new one on this client (connect's
+   * renewExpiredSession). Then `expired` is a passing state, as Curator's LOST, and only
+   * `closed` and `authFailed` are final.
+   */
+  get renewsExpiredSession(): boolean {
+    return this.renewing;
   }
 
   get sessionId(): bigint {
@@ -124,24 +139,68 @@ export class ZooKeeper implements AsyncDisposable {
 
   /** Calls `listener` on every state change; returns a function that stops it. */
   onState(listener: (state: ClientState) => void): () => void {
-    return this.session.onState(listener);
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   /** Every state change from now on, as an async iterator that ends after a final state. */
   states(): AsyncIterableIterator<ClientState> {
-    return this.session.states();
+    const queue: EventQueue<ClientState> = new EventQueue(() => off());
+    const off = this.onState((state) => {
+      queue.push(state);
+      if (this.isFinal(state)) queue.end();
+    });
+    if (this.isFinal(this.state)) queue.end();
+    return queue;
   }
 
   /** Resolves when the client reaches a final state: undefined if closed, the error otherwise. */
   closed(): Promise<Error | undefined> {
-    if (this.session.terminal) return Promise.resolve(finalError(this.session.state));
+    if (this.isFinal(this.state)) return Promise.resolve(finalError(this.state));
     return new Promise((resolve) => {
       const off = this.onState((state) => {
-        if (!this.session.terminal) return;
+        if (!this.isFinal(state)) return;
         off();
         resolve(finalError(state));
       });
     });
+  }
+
+  private isFinal(state: ClientState): boolean {
+    return state === "closed" || state === "authFailed" || (state === "expired" && !this.renewing);
+  }
+
+  /** Passes the session's state changes on; after an expiry, starts its successor if renewing. */
+  private follow(session: Session): void {
+    const off = session.onState((state) => {
+      if (session !== this.session) return;
+      if (state !== "expired" || !this.renewing || this.closing) {
+        this.emit(state);
+        return;
+      }
+      off();
+      // The successor is in place before any state listener hears of the expiry, so that a
+      // call a listener makes waits for the new session. (Watchers got their Expired event
+      // before this, while the old session ended: a call made there fails as expired.)
+      const next = session.successor();
+      this.session = next;
+      this.follow(next);
+      this.emit("expired");
+      this.emit("connecting");
+      next.begin();
+    });
+  }
+
+  private emit(state: ClientState): void {
+    for (const listener of [...this.stateListeners]) {
+      try {
+        listener(state);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   // ---- create, delete, set ----
@@ -612,6 +671,7 @@ export class ZooKeeper implements AsyncDisposable {
 
   /** Closes the session (ephemerals go at once) and the connection. Idempotent. */
   close(options?: { timeoutMs?: number }): Promise<void> {
+    this.closing = true;
     return this.session.close(options?.timeoutMs ?? 2000);
   }
 

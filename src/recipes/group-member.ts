@@ -11,21 +11,16 @@
  *
  * The view is a TreeCache of the group node (ephemeral nodes have no children, so the tree is
  * the group node and its members): a persistent recursive watch where the server has one,
- * one-shot child and data watches otherwise, read again after a reconnect. A member whose
- * session ends (closed, or expired after a crash) leaves every view when the server deletes its
- * node. ServiceDiscovery is the same with a JSON payload per instance.
+ * one-shot child and data watches otherwise, read again after a reconnect. The member's node
+ * is a PersistentNode, so it comes back if someone deletes it, and on a client that renews an
+ * expired session (renewExpiredSession) the member registers again on the new session. A
+ * member whose session ends for good (closed, or expired after a crash) leaves every view when
+ * the server deletes its node. ServiceDiscovery is the same with a JSON payload per instance.
  */
-import {
-  ConnectionLossError,
-  CreateMode,
-  NodeExistsError,
-  NoNodeError,
-  type ZooKeeper,
-} from "../index.js";
-import { deleteHeldNode, ensurePath } from "./lock-internals.js";
+import type { ZooKeeper } from "../index.js";
+import { ensurePath } from "./lock-internals.js";
+import { NodeOwnedElsewhereError, PersistentNode } from "./persistent-node.js";
 import { TreeCache } from "./tree-cache.js";
-
-const REGISTER_ATTEMPTS = 10;
 
 /** Raised when `memberId` is registered already by another session. */
 export class MemberIdTakenError extends Error {
@@ -39,7 +34,7 @@ export class GroupMember {
   readonly path: string;
   readonly memberId: string;
   private readonly zk: ZooKeeper;
-  private data: Uint8Array | string;
+  private readonly node: PersistentNode;
   private readonly cache: TreeCache;
   private closed = false;
 
@@ -50,7 +45,7 @@ export class GroupMember {
     this.zk = zk;
     this.path = path;
     this.memberId = memberId;
-    this.data = data;
+    this.node = new PersistentNode(zk, `${path}/${memberId}`, data);
     this.cache = new TreeCache(zk, path);
   }
 
@@ -62,7 +57,12 @@ export class GroupMember {
   /** Registers this member and loads the view; rejects with MemberIdTakenError if taken. */
   async start(): Promise<void> {
     await ensurePath(this.zk, this.path);
-    await this.register();
+    try {
+      await this.node.start();
+    } catch (error) {
+      if (error instanceof NodeOwnedElsewhereError) throw new MemberIdTakenError(this.memberPath);
+      throw error;
+    }
     await this.cache.start();
   }
 
@@ -88,8 +88,7 @@ export class GroupMember {
 
   /** Replaces this member's data (seen by every view). */
   async setData(data: Uint8Array | string): Promise<void> {
-    this.data = data;
-    await this.zk.setData(this.memberPath, data);
+    await this.node.setData(data);
   }
 
   /** Deregisters (deletes the node) and stops the view. Idempotent. */
@@ -97,34 +96,11 @@ export class GroupMember {
     if (this.closed) return;
     this.closed = true;
     await this.cache.close();
-    await deleteHeldNode(this.zk, this.memberPath);
+    await this.node.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /** Creates our ephemeral node; after a lost reply, a node owned by our session is ours. */
-  private async register(): Promise<void> {
-    for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
-      try {
-        await this.zk.create(this.memberPath, this.data, { mode: CreateMode.EPHEMERAL });
-        return;
-      } catch (error) {
-        if (error instanceof ConnectionLossError) continue;
-        if (error instanceof NoNodeError) {
-          await ensurePath(this.zk, this.path);
-          continue;
-        }
-        if (!(error instanceof NodeExistsError)) throw error;
-      }
-      const stat = await this.zk.exists(this.memberPath);
-      if (stat === null) continue;
-      if (stat.ephemeralOwner !== this.zk.sessionId) throw new MemberIdTakenError(this.memberPath);
-      await this.zk.setData(this.memberPath, this.data);
-      return;
-    }
-    throw new ConnectionLossError(this.memberPath);
   }
 }
 

@@ -40,6 +40,11 @@ export {
 } from "./mutex.js";
 export { NodeCache, type NodeSnapshot, snapshotChanged } from "./node-cache.js";
 export {
+  NodeOwnedElsewhereError,
+  PersistentNode,
+  type PersistentNodeOptions,
+} from "./persistent-node.js";
+export {
   BaseQueue,
   DistributedPriorityQueue,
   DistributedQueue,
@@ -62,6 +67,7 @@ export {
   requestRevoke,
 } from "./revocable.js";
 export { type Lease, Semaphore, type SemaphoreAcquireOptions } from "./semaphore.js";
+export { followSession, type SessionHandlers } from "./session-follower.js";
 export {
   type CounterListener,
   decodeCount,

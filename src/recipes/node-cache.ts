@@ -9,16 +9,12 @@
  * Every read leaves a one-shot watch (getData while the node exists, exists while it does not),
  * and every fire, and every reconnect, reads again. The cache therefore converges on the latest
  * state; like any watch-based view it may skip intermediate values written in quick succession.
- * After the session ends (expired or closed) the cache stops and its iterators finish.
+ * When the client ends (closed, or expired with no renewal) the cache stops and its iterators
+ * finish; on a client that renews an expired session it reads again on the new one.
  */
-import {
-  type ClientState,
-  NoNodeError,
-  type Stat,
-  type WatchEvent,
-  type ZooKeeper,
-} from "../index.js";
+import { NoNodeError, type Stat, type WatchEvent, type ZooKeeper } from "../index.js";
 import { EventChannel } from "./leader-election-support.js";
+import { followSession } from "./session-follower.js";
 
 /** A znode as a cache holds it. */
 export interface NodeSnapshot {
@@ -61,11 +57,10 @@ export class NodeCache {
 
   /** Reads the node and arms the watch; resolves after that first read. */
   async start(): Promise<void> {
-    let previous: ClientState = this.zk.state;
-    this.offState = this.zk.onState((state) => {
-      if (state === "connected" && previous === "disconnected") this.refresh();
-      if (state === "expired" || state === "closed" || state === "authFailed") void this.close();
-      previous = state;
+    this.offState = followSession(this.zk, {
+      reconnected: () => this.refresh(),
+      renewed: () => this.refresh(),
+      ended: () => void this.close(),
     });
     this.refresh();
     await this.running;

@@ -13,13 +13,20 @@
  * `persistentWatch: false`) every node carries one-shot data and child watches, re-armed on
  * each read. Either way events are handled one at a time, in order, and each handler reads the
  * current state, so the cache converges on the tree. After a reconnect the subtree is read
- * again and diffed (a persistent watch does not replay what it missed while disconnected).
+ * again and diffed (a persistent watch does not replay what it missed while disconnected); on a
+ * client that renews an expired session (renewExpiredSession), the watch is set again on the
+ * new session and the subtree read and diffed in the same way. The cache stops when the client
+ * ends.
  *
  * What is kept current is each node's existence, data and data Stat (mzxid, version); with a
  * persistent watch, child counts in the Stat are as of the node's last data read.
+ *
+ * Servers before 3.9 keep one watch mode per (connection, path): a one-shot watch that the
+ * same client sets on the cache's root path replaces the persistent one there, and the cache
+ * stops hearing of changes below (ZOOKEEPER-4466; zkts does the same). Give such a watch its
+ * own client, or use `persistentWatch: false`.
  */
 import {
-  type ClientState,
   MarshallingError,
   NoNodeError,
   type PersistentWatch,
@@ -29,6 +36,7 @@ import {
 } from "../index.js";
 import { EventChannel } from "./leader-election-support.js";
 import { type NodeSnapshot, snapshotChanged } from "./node-cache.js";
+import { followSession } from "./session-follower.js";
 
 export type TreeCacheEvent =
   | {
@@ -95,11 +103,10 @@ export class TreeCache {
       }
     }
     if (this.persistent !== undefined) void this.follow(this.persistent);
-    let previous: ClientState = this.zk.state;
-    this.offState = this.zk.onState((state) => {
-      if (state === "connected" && previous === "disconnected") this.enqueue(() => this.resync());
-      if (state === "expired" || state === "closed" || state === "authFailed") void this.close();
-      previous = state;
+    this.offState = followSession(this.zk, {
+      reconnected: () => this.enqueue(() => this.resync()),
+      renewed: () => this.enqueue(() => this.rewatch()),
+      ended: () => void this.close(),
     });
     this.enqueue(async () => {
       await this.resync();
@@ -120,6 +127,18 @@ export class TreeCache {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * On a renewed session: the expiry ended the persistent watch (and dropped one-shot ones), so
+   * set it again, then read the whole tree as on start.
+   */
+  private async rewatch(): Promise<void> {
+    if (this.persistent !== undefined) {
+      this.persistent = await this.zk.addWatch(this.path, { recursive: true });
+      void this.follow(this.persistent);
+    }
+    await this.resync();
   }
 
   private async follow(watch: PersistentWatch): Promise<void> {

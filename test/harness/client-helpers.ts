@@ -1,5 +1,5 @@
 /** Small waits on our client's own events, for tests: no sleeps, always bounded. */
-import type { ClientState, ZooKeeper } from "../../src/index.js";
+import { type ClientState, connect, SessionExpiredError, type ZooKeeper } from "../../src/index.js";
 
 /**
  * Resolves when `zk` enters `state` (register this before the action that causes it), rejects
@@ -25,6 +25,50 @@ export function stateReached(zk: ZooKeeper, state: ClientState, timeoutMs = 20_0
       resolve();
     });
   });
+}
+
+/**
+ * Resolves with the new session's id once `zk` (made with renewExpiredSession) has heard
+ * `expired` and then `connected`; register it before the expiry.
+ */
+export function sessionRenewed(zk: ZooKeeper, timeoutMs = 20_000): Promise<bigint> {
+  const seen: ClientState[] = [];
+  const renewed = new Promise<bigint>((resolve) => {
+    const off = zk.onState((s) => {
+      seen.push(s);
+      if (s !== "connected" || !seen.includes("expired")) return;
+      off();
+      resolve(zk.sessionId);
+    });
+  });
+  return within(renewed, timeoutMs, "a renewed session (expired, then connected)");
+}
+
+/**
+ * Ends `victim`'s session as Curator's KillSession does: another client takes the session over
+ * and closes it; the server drops the victim's connection, and on its reconnect it hears
+ * "expired". The victim may win the session back before the close lands (Apache ZooKeeper
+ * then drops the taker's connection, and its closeSession with it), so this repeats until the
+ * server refuses the session id as expired.
+ */
+export async function expireSession(
+  connectString: string,
+  victim: ZooKeeper,
+  attempts = 20,
+): Promise<void> {
+  const sessionId = victim.sessionId;
+  const sessionPassword = victim.sessionPassword;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    let taker: ZooKeeper;
+    try {
+      taker = await connect(connectString, { sessionId, sessionPassword });
+    } catch (error) {
+      if (error instanceof SessionExpiredError) return;
+      throw error;
+    }
+    await taker.close();
+  }
+  throw new Error(`session 0x${sessionId.toString(16)} still open after ${attempts} closes`);
 }
 
 /** Records every state `zk` goes through from now on. */

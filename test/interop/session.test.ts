@@ -2,7 +2,8 @@
  * Sessions against Apache ZooKeeper 3.8: connection loss fails what was in flight, the client
  * reconnects to the same session with its auth and watches (catching up on changes made while
  * it was away), a silent server is detected by the read timeout, host names are resolved again
- * on every attempt, expiry is final, and a failed auth is final.
+ * on every attempt, expiry is final (or, with renewExpiredSession, followed by a new session
+ * that keeps the client's auth), and a failed auth is final.
  *
  * Method: a TCP proxy between client and server turns each fault into a switch, so every test
  * waits on the event it means instead of racing a kill.
@@ -163,6 +164,13 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     try {
       const path = await zk.create("/expire-eph", "", { mode: CreateMode.EPHEMERAL });
       const { watch } = await zk.exists("/expire-nothing", { watch: true });
+      // A watcher that calls as soon as it hears the expiry is refused, not left waiting.
+      let fromWatcher: Promise<unknown> | undefined;
+      await zk.exists("/expire-nothing", {
+        watch: () => {
+          fromWatcher = zk.getData("/");
+        },
+      });
       // Keep the client away while another client takes its session over and closes it
       // (Curator's KillSession), then let it back: the server tells it the session expired.
       const down = stateReached(zk, "disconnected");
@@ -182,12 +190,77 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
       await assert.rejects(waiter, SessionExpiredError);
       const event = await watch;
       assert.deepEqual([event.type, event.state], ["None", "Expired"]);
+      await assert.rejects(
+        within(fromWatcher ?? Promise.reject(new Error("no call")), 5000, "the watcher's call"),
+        SessionExpiredError,
+      );
       await assert.rejects(zk.getData("/"), SessionExpiredError);
       assert.ok((await zk.closed()) instanceof SessionExpiredError);
       assert.equal(await observer.exists(path), null);
       await zk.close();
       assert.equal(zk.state, "expired");
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it("with renewExpiredSession, an expiry is followed by a new session on the same client", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, {
+      sessionTimeoutMs: 10_000,
+      renewExpiredSession: true,
+    });
+    try {
+      assert.equal(zk.renewsExpiredSession, true);
+      await zk.addAuth("digest", "renew:secret");
+      const oldId = zk.sessionId;
+      const ephemeral = await zk.create("/renew-eph", "", { mode: CreateMode.EPHEMERAL });
+      const { watch } = await zk.exists("/renew-nothing", { watch: true });
+      const states = recordStates(zk);
+      const down = stateReached(zk, "disconnected");
+      proxy.refuse(true);
+      proxy.cut();
+      await down;
+      const thief = await connect(server.connectString, {
+        sessionId: zk.sessionId,
+        sessionPassword: zk.sessionPassword,
+      });
+      await thief.close();
+      // Queued on the old session: it fails with the expiry, as without renewal.
+      const waiter = zk.getData("/");
+      // A call made by a state listener on hearing `expired` goes to the new session.
+      let fromListener: Promise<unknown> | undefined;
+      const off = zk.onState((state) => {
+        if (state === "expired") fromListener = zk.exists(ephemeral);
+      });
+      const renewed = stateReached(zk, "connected");
+      proxy.refuse(false);
+      await assert.rejects(waiter, SessionExpiredError);
+      await renewed;
+      off();
+      assert.deepEqual(states, ["disconnected", "expired", "connecting", "connected"]);
+      assert.notEqual(zk.sessionId, oldId);
+      assert.notEqual(zk.sessionId, 0n);
+      const event = await watch;
+      assert.deepEqual([event.type, event.state], ["None", "Expired"]);
+      // The old session's ephemeral went with it; the listener's call was answered.
+      assert.equal(await fromListener, null);
+      assert.equal(await observer.exists(ephemeral), null);
+      // addAuth's identity came along: a node only renew:secret may read is readable.
+      await zk.create("/renew-acl", "mine", { acl: [digestACL("renew", "secret")] });
+      assert.equal((await zk.getData("/renew-acl")).data.toString(), "mine");
+      await assert.rejects(observer.getData("/renew-acl"), NoAuthError);
+      // Ephemerals and watches work on the new session.
+      await zk.create("/renew-eph", "", { mode: CreateMode.EPHEMERAL });
+      assert.equal((await observer.exists("/renew-eph"))?.ephemeralOwner, zk.sessionId);
+      await zk.delete("/renew-acl");
+      // Only close() ends it.
+      const closed = zk.closed();
+      await zk.close();
+      assert.equal(await closed, undefined);
+      assert.equal(zk.state, "closed");
+    } finally {
+      await zk.close();
       await proxy.close();
     }
   });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { connect, type ZooKeeper } from "../../src/index.js";
 import { NodeCache, type NodeSnapshot, TreeCache } from "../../src/recipes/index.js";
-import { stateReached, within } from "../harness/client-helpers.js";
+import { expireSession, sessionRenewed, stateReached, within } from "../harness/client-helpers.js";
 import { startProxy } from "../harness/tcp-proxy.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
@@ -186,6 +186,46 @@ describe(`NodeCache and TreeCache against ${SERVER_NAME}`, { skip: serverSkip() 
       await zk.close();
       await proxy.close();
     }
+  });
+
+  test("on a client that renews expired sessions, both caches follow on the new session", async () => {
+    const base = uniquePath("cache-renew");
+    await writer.create(base, "root");
+    await writer.create(`${base}/a`, "a");
+    // Two clients: on one connection, 3.8 servers keep one watch mode per path, so the one-shot
+    // tree's child watch on the root would replace the other's persistent one (ZOOKEEPER-4466).
+    const zk = await clients.open({ renewExpiredSession: true });
+    const zk2 = await clients.open({ renewExpiredSession: true });
+    const trees = [new TreeCache(zk, base), new TreeCache(zk2, base, { persistentWatch: false })];
+    const node = new NodeCache(zk, `${base}/a`);
+    for (const tree of trees) await tree.start();
+    await node.start();
+    const renewed = Promise.all([sessionRenewed(zk), sessionRenewed(zk2)]);
+    await expireSession(clients.connectString, zk);
+    await expireSession(clients.connectString, zk2);
+    // Changes while the old sessions are gone and the new ones are being made...
+    await writer.create(`${base}/b`, "b");
+    await writer.setData(`${base}/a`, "a2");
+    await renewed;
+    // ...and after: the caches' watches must be those of the new session.
+    await writer.create(`${base}/b/c`, "c");
+    await writer.setData(`${base}/a`, "a3");
+    await writer.create(`${base}/marker`, "done");
+    const expected = await readTree(writer, base);
+    for (const tree of trees) {
+      await until(
+        (l) => tree.on(l),
+        () => sameTree(tree.nodes, expected),
+        `tree (${tree.usesPersistentWatch ? "persistent" : "one-shot"})`,
+      );
+    }
+    await until(
+      (l) => node.onChange(l),
+      () => node.current?.data.toString() === "a3",
+      "node",
+    );
+    for (const tree of trees) await tree.close();
+    await node.close();
   });
 });
 

@@ -1,0 +1,167 @@
+/**
+ * PersistentNode against the server fixture.ts picks: the node and its parents are created,
+ * a deletion by someone else is repaired, setData is kept, close() deletes it; another
+ * session's ephemeral node is refused and left alone; a persistent node found there is taken
+ * over; on a client that renews expired sessions the node comes back on the new session, and
+ * on one that does not, it stays gone. GroupMember, built on it, registers again after a
+ * renewal. Waits are on the recipe's own events, bounded by within().
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CreateMode, type ZooKeeper } from "../../src/index.js";
+import { GroupMember, NodeOwnedElsewhereError, PersistentNode } from "../../src/recipes/index.js";
+import { expireSession, sessionRenewed, stateReached, within } from "../harness/client-helpers.js";
+import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
+
+const BOUND_MS = 20_000;
+
+/** The next path `node` reports created. */
+function nextCreated(node: PersistentNode, what: string): Promise<string> {
+  return within(
+    new Promise<string>((resolve) => {
+      const off = node.onCreated((path) => {
+        off();
+        resolve(path);
+      });
+    }),
+    BOUND_MS,
+    what,
+  );
+}
+
+describe(`PersistentNode against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
+  const clients = new Clients();
+  let observer: ZooKeeper;
+  before(async () => {
+    await clients.start();
+    observer = await clients.open();
+  });
+  after(() => clients.stop());
+
+  test("created with its parents, repaired after a deletion, data kept, deleted on close", async () => {
+    const path = `${uniquePath("pnode")}/deep/member`;
+    const zk = await clients.open();
+    const node = new PersistentNode(zk, path, "one");
+    await node.start();
+    let stat = await observer.exists(path);
+    assert.equal(stat?.ephemeralOwner, zk.sessionId);
+    await node.setData("two");
+    const again = nextCreated(node, "re-created after the deletion");
+    await observer.delete(path);
+    assert.equal(await again, path);
+    const { data, stat: after } = await observer.getData(path);
+    assert.equal(data.toString(), "two");
+    assert.equal(after.ephemeralOwner, zk.sessionId);
+    // Someone else's setData does not start a fight: the node is left with their data.
+    await observer.setData(path, "theirs");
+    const deleted = nextCreated(node, "re-created once more");
+    await observer.delete(path);
+    await deleted;
+    assert.equal((await observer.getData(path)).data.toString(), "two");
+    await node.close();
+    stat = await observer.exists(path);
+    assert.equal(stat, null);
+  });
+
+  test("another session's ephemeral node is refused and left alone", async () => {
+    const path = uniquePath("pnode-taken");
+    const owner = await clients.open();
+    await owner.create(path, "owner's", { mode: CreateMode.EPHEMERAL });
+    const zk = await clients.open();
+    const node = new PersistentNode(zk, path, "mine");
+    await assert.rejects(node.start(), NodeOwnedElsewhereError);
+    await node.close();
+    const { data, stat } = await observer.getData(path);
+    assert.equal(data.toString(), "owner's");
+    assert.equal(stat.ephemeralOwner, owner.sessionId);
+    assert.throws(
+      () => new PersistentNode(zk, path, "", { mode: CreateMode.EPHEMERAL_SEQUENTIAL }),
+      RangeError,
+    );
+  });
+
+  test("a persistent node already there is taken over with our data", async () => {
+    const path = uniquePath("pnode-persistent");
+    await observer.create(path, "old");
+    const zk = await clients.open();
+    const node = new PersistentNode(zk, path, "new", { mode: CreateMode.PERSISTENT });
+    await node.start();
+    assert.equal((await observer.getData(path)).data.toString(), "new");
+    await node.close();
+    assert.equal(await observer.exists(path), null);
+  });
+
+  test("on a client that renews expired sessions, the node comes back on the new session", async () => {
+    const path = uniquePath("pnode-renew");
+    const zk = await clients.open({ renewExpiredSession: true });
+    const node = new PersistentNode(zk, path, "alive");
+    await node.start();
+    const oldSession = zk.sessionId;
+    const renewed = sessionRenewed(zk);
+    const recreated = nextCreated(node, "created on the new session");
+    await expireSession(clients.connectString, zk);
+    const newSession = await renewed;
+    await recreated;
+    assert.notEqual(newSession, oldSession);
+    const { data, stat } = await observer.getData(path);
+    assert.equal(data.toString(), "alive");
+    assert.equal(stat.ephemeralOwner, newSession);
+    await node.close();
+    assert.equal(await observer.exists(path), null);
+  });
+
+  test("on a client that does not renew, an expiry ends it: the node stays gone", async () => {
+    const path = uniquePath("pnode-expire");
+    const zk = await clients.open();
+    const node = new PersistentNode(zk, path, "alive");
+    await node.start();
+    const expired = stateReached(zk, "expired");
+    await expireSession(clients.connectString, zk);
+    await expired;
+    assert.equal(await observer.exists(path), null);
+    await node.close(); // quiet: nothing to delete, no session to do it with
+    assert.equal(await observer.exists(path), null);
+  });
+
+  test("GroupMember on a renewing client registers again, and its view follows again", async () => {
+    const path = uniquePath("group-renew");
+    const zk = await clients.open({ renewExpiredSession: true });
+    const other = await clients.open();
+    const renewing = new GroupMember(zk, path, "renewing", "r");
+    const steady = new GroupMember(other, path, "steady", "s");
+    await renewing.start();
+    await steady.start();
+    const renewed = sessionRenewed(zk);
+    await expireSession(clients.connectString, zk);
+    const newSession = await renewed;
+    // Back in the other's view, owned by the new session.
+    await within(
+      new Promise<void>((resolve) => {
+        const check = async () => {
+          const stat = await observer.exists(`${path}/renewing`);
+          if (stat?.ephemeralOwner === newSession && steady.members().has("renewing")) {
+            off();
+            resolve();
+          }
+        };
+        const off = steady.onChange(() => void check());
+        void check();
+      }),
+      BOUND_MS,
+      "registered again",
+    );
+    // The renewed member's own view follows changes made after the expiry.
+    const seen = new Promise<void>((resolve) => {
+      const off = renewing.onChange((members) => {
+        if (members.get("steady")?.toString() !== "s2") return;
+        off();
+        resolve();
+      });
+    });
+    await steady.setData("s2");
+    await within(seen, BOUND_MS, "the renewed view sees a change");
+    await renewing.close();
+    await steady.close();
+    assert.deepEqual(await observer.getChildren(path), []);
+  });
+});
