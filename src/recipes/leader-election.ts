@@ -15,9 +15,11 @@
  * Curator's LeaderLatch does, and elects us again on reconnecting if our node is still first.
  * A leader should stop work that must not run twice when it sees `notLeader`. With
  * `suspendedIsLost: false` leadership survives a disconnection; the leader then risks running
- * beside its successor if the session expired meanwhile. Session expiry and close end the
- * election at once (`notLeader` with reason "expired"/"closed"): a new session needs a new
- * LeaderElection.
+ * beside its successor if the session expired meanwhile. Close, and session expiry on a
+ * client without renewal, end the election at once (`notLeader` with reason "expired" or
+ * "closed"). On a client that renews expired sessions (connect's renewExpiredSession), an expiry
+ * is a `notLeader` "expired" and the candidate queues up again, at the back, on the new session,
+ * as Curator's LeaderLatch does.
  */
 import { type ClientState, ClosedError, SessionExpiredError, type ZooKeeper } from "../index.js";
 import {
@@ -191,7 +193,16 @@ export class LeaderElection implements AsyncDisposable {
     } else if (state === "connected") {
       this.wake?.(); // look again: we may lead once more, or have missed a change
     } else if (state === "expired") {
-      this.end(new SessionExpiredError(this.path), "expired");
+      if (!this.zk.renewsExpiredSession) {
+        this.end(new SessionExpiredError(this.path), "expired");
+        return;
+      }
+      // A new session follows (Curator's LeaderLatch resets): our node went with the old one,
+      // so the round goes on and queues up again, at the back, once the new session is there.
+      this.ourNode = undefined;
+      this.knownLeader = undefined;
+      this.setLeading(false, "expired");
+      this.wake?.();
     } else if (state === "closed" || state === "authFailed") {
       this.end(new ClosedError("client closed"), "closed");
     }
@@ -221,6 +232,8 @@ export class LeaderElection implements AsyncDisposable {
       } catch (error) {
         if (round.aborted || this.ended) return;
         if (error instanceof Error && error.name === "ConnectionLossError") continue;
+        // A call of the expired session; the next ones wait for its successor.
+        if (error instanceof SessionExpiredError && this.zk.renewsExpiredSession) continue;
         // Not ours to recover from (NoAuth on the election's znode, say): end the election,
         // and take our node out of the queue so that it does not block the others.
         this.end(error instanceof Error ? error : new Error(String(error)), "closed");
@@ -341,7 +354,7 @@ export interface RunAsLeaderOptions extends LeaderElectionOptions {
  *
  * Resolves when it stops taking part: after one run without `requeue`, or when `signal` aborts.
  * Rejects with what `work` throws, or with the error that ended the election (SessionExpiredError
- * when it was to take part again; a new session needs a new call).
+ * when it was to take part again on a client without renewal; a new session needs a new call).
  */
 export async function runAsLeader(
   zk: ZooKeeper,

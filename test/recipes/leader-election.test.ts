@@ -20,7 +20,7 @@ import {
   runAsLeader,
 } from "../../src/recipes/index.js";
 import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
-import { within } from "../harness/client-helpers.js";
+import { expireSession, sessionRenewed, within } from "../harness/client-helpers.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
 const SESSION_TIMEOUT_MS = 6000;
@@ -325,6 +325,50 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
     await Promise.all(all.map((c) => c.election.close()));
     await recorder.remove();
     await recording;
+  });
+
+  it("on a renewing client, an expired leader steps down and queues up again on its new session", async () => {
+    const path = `${uniquePath("election")}/renew`;
+    const zk = await clients.open({
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      renewExpiredSession: true,
+    });
+    const renewing = new LeaderElection(zk, path, { id: "renewing" });
+    const events: ElectionEvent[] = [];
+    renewing.on((event) => events.push(event));
+    renewing.start();
+    await within(renewing.elected(), 10_000, "the renewing candidate leads");
+    const [other] = await startCandidates(clients, path, 1);
+    const oldNode = renewing.node!;
+    const lost = once(asEmitter(renewing, "notLeader"), "event");
+    const otherLeads = other!.election.elected();
+    const renewed = sessionRenewed(zk);
+    await expireSession(server.connectString, zk);
+    const newSession = await renewed;
+    await within(lost, FAILOVER_BOUND_MS, "the old leader learns");
+    await within(otherLeads, FAILOVER_BOUND_MS, "the other candidate leads");
+    // "suspended" first when it saw its connection go before it heard of the expiry.
+    const stepDown = events.find((e) => e.type === "notLeader");
+    assert.ok(stepDown?.type === "notLeader" && /suspended|expired/.test(stepDown.reason));
+    // Queued up again, behind the new leader, with a node of the new session.
+    await within(
+      (async () => {
+        while (renewing.node === undefined || renewing.node === oldNode) {
+          await once(asEmitter(renewing, "leaderChanged"), "event");
+        }
+      })(),
+      FAILOVER_BOUND_MS,
+      "a new candidate node",
+    );
+    const stat = await bystander.exists(renewing.node!);
+    assert.equal(stat?.ephemeralOwner, newSession);
+    assert.ok(sequence(renewing.node) > sequence(other!.election.node));
+    assert.equal(renewing.isLeader, false);
+    // When the other resigns, the renewed candidate leads again.
+    const again = renewing.elected();
+    await other!.election.close();
+    assert.equal(await within(again, FAILOVER_BOUND_MS, "leads again"), true);
+    await renewing.close();
   });
 
   it("runAsLeader aborts the work's signal when the session is lost", async () => {
