@@ -19,6 +19,7 @@ import {
   connect,
   digestACL,
   NoAuthError,
+  retry,
   SessionExpiredError,
   type ZooKeeper,
 } from "../../src/index.js";
@@ -102,6 +103,37 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
       assert.equal((await observer.exists(ephemeral))?.ephemeralOwner, sessionId);
       await assert.rejects(observer.getData("/resume"), NoAuthError);
       await zk.delete("/resume");
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
+  });
+
+  it("retry(): a read that lost its connection is tried again and answered after the reconnect", async () => {
+    const proxy = await startProxy(server.port);
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 10_000 });
+    try {
+      await zk.create("/retried", "answer");
+      const attempts: number[] = [];
+      const errors: unknown[] = [];
+      const { data } = await retry(
+        async (attempt) => {
+          attempts.push(attempt);
+          if (attempt > 1) return zk.getData("/retried");
+          // The first attempt's request is held at the proxy, then its connection is cut.
+          proxy.holdRequests();
+          const lost = zk.getData("/retried");
+          proxy.cut();
+          return lost.catch((error: unknown) => {
+            errors.push(error);
+            throw error;
+          });
+        },
+        { baseDelayMs: 10 },
+      );
+      assert.equal(data.toString(), "answer");
+      assert.deepEqual(attempts, [1, 2]);
+      assert.ok(errors[0] instanceof ConnectionLossError, String(errors[0]));
     } finally {
       await zk.close();
       await proxy.close();
