@@ -46,6 +46,7 @@ export {
 } from "./persistent-node.js";
 export {
   BaseQueue,
+  DistributedDelayQueue,
   DistributedPriorityQueue,
   DistributedQueue,
   priorityKey,

@@ -17,7 +17,8 @@
  *
  * The priority queue puts the priority in the name before the sequence, `..qn-<priority>-<seq>`,
  * encoded (as Curator does) so that the names' lexical order serves lower numbers first, and
- * items of equal priority in FIFO order.
+ * items of equal priority in FIFO order. The delay queue puts the due time there instead, as 16
+ * hex digits, and hands out only the items that are due.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -43,6 +44,7 @@ export const QUEUE_ITEM_NAME = "qn-";
 const CALL_ATTEMPTS = 10;
 
 const INT32_MIN = -(2 ** 31);
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const INT32_MAX = 2 ** 31 - 1;
 
 /**
@@ -77,15 +79,33 @@ export abstract class BaseQueue {
   /** The item nodes among `children`, head first. */
   protected abstract sort(children: readonly string[]): string[];
 
+  /** When `item` may be taken, in ms since the epoch; undefined: at once (all but the delay queue). */
+  protected dueAt(_item: string): number | undefined {
+    return undefined;
+  }
+
+  /** Of `items` (head first), those that may be taken now, and when the next of the others is due. */
+  private split(items: readonly string[]): { ready: string[]; nextDue: number | undefined } {
+    const now = Date.now();
+    const ready: string[] = [];
+    let nextDue: number | undefined;
+    for (const item of items) {
+      const due = this.dueAt(item);
+      if (due === undefined || due <= now) ready.push(item);
+      else if (nextDue === undefined || due < nextDue) nextDue = due;
+    }
+    return { ready, nextDue };
+  }
+
   /**
    * Takes the head: resolves with its data, or null if the queue is empty (or does not exist).
    * Items taken by other consumers meanwhile are skipped.
    */
   async poll(): Promise<Buffer | null> {
     for (;;) {
-      const items = await this.items();
-      if (items.length === 0) return null;
-      const data = await this.takeFirst(items);
+      const { ready } = this.split(await this.items());
+      if (ready.length === 0) return null;
+      const data = await this.takeFirst(ready);
       if (data !== null) return data;
       // Every item listed went to other consumers (who made progress): list again.
     }
@@ -93,7 +113,7 @@ export abstract class BaseQueue {
 
   /** The head's data without taking it, or null if the queue is empty. */
   async peek(): Promise<Buffer | null> {
-    for (const item of await this.items()) {
+    for (const item of this.split(await this.items()).ready) {
       try {
         return (await this.zk.getData(`${this.path}/${item}`)).data;
       } catch (error) {
@@ -121,10 +141,30 @@ export abstract class BaseQueue {
           await ensurePath(this.zk, this.path);
           continue;
         }
-        const data = await this.takeFirst(this.sort(listed.children));
+        const { ready, nextDue } = this.split(this.sort(listed.children));
+        const data = await this.takeFirst(ready);
         if (data !== null) return data;
-        // A session that ends fires every watch, so this wait never outlives it.
-        await raceAbort(listed.watch, signal);
+        // A session that ends fires every watch, so this wait never outlives it. An item not
+        // yet due wakes us when it is (Curator's DistributedDelayQueue, on this client's clock).
+        let timer: NodeJS.Timeout | undefined;
+        const due =
+          nextDue === undefined
+            ? undefined
+            : new Promise<void>((resolve) => {
+                // Capped: past 2^31-1 ms Node fires a timer at once, which would spin.
+                timer = setTimeout(
+                  resolve,
+                  Math.min(MAX_TIMER_MS, Math.max(0, nextDue - Date.now())),
+                );
+              });
+        try {
+          await raceAbort(
+            due === undefined ? listed.watch : Promise.race([listed.watch, due]),
+            signal,
+          );
+        } finally {
+          clearTimeout(timer);
+        }
       }
     });
   }
@@ -215,3 +255,38 @@ export class DistributedPriorityQueue extends BaseQueue {
     return keyed.map((k) => k.child);
   }
 }
+
+/**
+ * A queue whose items wait until a time of the producer's choosing (Curator's
+ * DistributedDelayQueue): take() hands out only items that are due, earliest due first, and
+ * waits for the next due time as well as for new items. Due times are absolute (ms since the
+ * epoch), compared with the consumer's clock: clocks apart by more than the delay's precision
+ * you need make items early or late by that much.
+ */
+export class DistributedDelayQueue extends BaseQueue {
+  /** Adds an item that may be taken from `dueAtMs` (ms since the epoch) on. */
+  offer(data: Uint8Array | string, dueAtMs: number): Promise<string> {
+    if (!Number.isSafeInteger(dueAtMs) || dueAtMs < 0) {
+      throw new RangeError(`dueAtMs must be a time in ms since the epoch, got ${dueAtMs}`);
+    }
+    return this.offerNamed(`${dueAtMs.toString(16).padStart(16, "0")}-`, data);
+  }
+
+  protected sort(children: readonly string[]): string[] {
+    const keyed: { child: string; key: string }[] = [];
+    for (const child of children) {
+      const key = itemKey(child);
+      if (key !== undefined && DELAY_KEY.test(key)) keyed.push({ child, key });
+    }
+    // Fixed-width hex then the sequence: lexical order is due time, then offer order.
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return keyed.map((k) => k.child);
+  }
+
+  protected override dueAt(item: string): number | undefined {
+    const key = itemKey(item);
+    return key === undefined ? undefined : Number.parseInt(key.slice(0, 16), 16);
+  }
+}
+
+const DELAY_KEY = /^[0-9a-f]{16}-\d{10}$/;

@@ -2,12 +2,13 @@
  * DistributedQueue and DistributedPriorityQueue. The priority encoding is unit-tested without a
  * server; the rest runs against the server fixture.ts picks: FIFO across 3 producer and 3
  * consumer sessions (every item consumed exactly once, each producer's order kept), take()
- * blocking until an offer, timeouts and aborts, and priority order.
+ * blocking until an offer, timeouts and aborts, priority order, and the delay queue's due times.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ZooKeeper } from "../../src/index.js";
 import {
+  DistributedDelayQueue,
   DistributedPriorityQueue,
   DistributedQueue,
   priorityKey,
@@ -173,5 +174,30 @@ describe(`DistributedQueue against ${SERVER_NAME}`, { skip: serverSkip() }, () =
       "max",
     ]);
     assert.equal(await consumer.poll(), null);
+  });
+  test("delay queue: only due items come out, earliest due first; take() waits for the next due", async () => {
+    const path = uniquePath("delay-queue");
+    const producer = new DistributedDelayQueue(observer, path);
+    const now = Date.now();
+    // Far off: never due during the test.
+    await producer.offer("next-hour", now + 3_600_000);
+    await producer.offer("late", now - 1_000);
+    await producer.offer("early", now - 2_000);
+    const consumer = new DistributedDelayQueue(await clients.open(), path);
+    assert.equal((await consumer.peek())?.toString(), "early");
+    assert.equal((await consumer.poll())?.toString(), "early");
+    assert.equal((await consumer.take({ timeoutMs: 5000 }))?.toString(), "late");
+    assert.equal(await consumer.poll(), null);
+    assert.equal(await consumer.peek(), null);
+    // Nothing due: take() wakes at the due time of an item offered meanwhile, not before.
+    const dueAt = Date.now() + 300;
+    const taken = consumer.take({ timeoutMs: 20_000 });
+    await producer.offer("soon", dueAt);
+    assert.equal((await taken)?.toString(), "soon");
+    assert.ok(Date.now() >= dueAt, `taken ${dueAt - Date.now()} ms before it was due`);
+    // The far-off item is still there, untaken.
+    assert.equal((await consumer.items()).length, 1);
+    assert.equal(await consumer.take({ timeoutMs: 50 }), null);
+    assert.throws(() => producer.offer("x", -1), RangeError);
   });
 });
