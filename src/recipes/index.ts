@@ -44,6 +44,7 @@ export {
   PersistentNode,
   type PersistentNodeOptions,
 } from "./persistent-node.js";
+export { PersistentTtlNode, type PersistentTtlNodeOptions } from "./persistent-ttl-node.js";
 export {
   BaseQueue,
   DistributedDelayQueue,

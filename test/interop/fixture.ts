@@ -52,6 +52,8 @@ export function zktsTodo(difference: string): { todo?: string } {
 export interface OracleOptions {
   /** tickTime in ms (sessions may last 2 to 20 ticks). Default 2000, for both servers. */
   tickTimeMs?: number;
+  /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */
+  containerCheckIntervalMs?: number;
 }
 
 /** A standalone server as the client suites need it: extended types on, a super digest set. */
@@ -66,6 +68,10 @@ export function startServerOf(
 ): Promise<ZooKeeperProcess> {
   const tickTimeMs = options.tickTimeMs ?? 2000;
   const superDigest = digestId(SUPER_USER, SUPER_PASSWORD);
+  const containers =
+    options.containerCheckIntervalMs === undefined
+      ? {}
+      : { "znode.container.checkIntervalMs": String(options.containerCheckIntervalMs) };
   if (kind === "zkts") {
     return startZkts({
       config: {
@@ -73,6 +79,7 @@ export function startServerOf(
         extendedTypesEnabled: "true",
         "DigestAuthenticationProvider.superDigest": superDigest,
         "4lw.commands.whitelist": "*",
+        ...containers,
       },
     });
   }
@@ -82,6 +89,7 @@ export function startServerOf(
     systemProperties: {
       "zookeeper.extendedTypesEnabled": "true",
       "zookeeper.DigestAuthenticationProvider.superDigest": superDigest,
+      ...containers,
     },
   });
 }
@@ -91,8 +99,8 @@ export class Clients {
   private readonly open_: ZooKeeper[] = [];
   private server: ZooKeeperProcess | undefined;
 
-  async start(): Promise<ZooKeeperProcess> {
-    this.server = await startOracle();
+  async start(options: OracleOptions = {}): Promise<ZooKeeperProcess> {
+    this.server = await startOracle(options);
     return this.server;
   }
 

@@ -4,12 +4,18 @@
  * session's ephemeral node is refused and left alone; a persistent node found there is taken
  * over; on a client that renews expired sessions the node comes back on the new session, and
  * on one that does not, it stays gone. GroupMember, built on it, registers again after a
- * renewal. Waits are on the recipe's own events, bounded by within().
+ * renewal. PersistentTtlNode outlives its TTL while touched and goes once its client does.
+ * Waits are on the recipes' own events and the server's deletions, bounded by within().
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CreateMode, type ZooKeeper } from "../../src/index.js";
-import { GroupMember, NodeOwnedElsewhereError, PersistentNode } from "../../src/recipes/index.js";
+import {
+  GroupMember,
+  NodeOwnedElsewhereError,
+  PersistentNode,
+  PersistentTtlNode,
+} from "../../src/recipes/index.js";
 import { expireSession, sessionRenewed, stateReached, within } from "../harness/client-helpers.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
@@ -163,5 +169,62 @@ describe(`PersistentNode against ${SERVER_NAME}`, { skip: serverSkip() }, () => 
     await renewing.close();
     await steady.close();
     assert.deepEqual(await observer.getChildren(path), []);
+  });
+});
+
+describe(`PersistentTtlNode against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
+  const TTL_MS = 2000;
+  const clients = new Clients();
+  let observer: ZooKeeper;
+  before(async () => {
+    // TTL nodes and containers are reaped every 100 ms here (ZooKeeper's default: a minute).
+    await clients.start({ containerCheckIntervalMs: 100 });
+    observer = await clients.open();
+  });
+  after(() => clients.stop());
+
+  /** Resolves when `path` is deleted (at once if it does not exist). */
+  async function deleted(path: string, what: string): Promise<void> {
+    const { stat, watch } = await observer.exists(path, { watch: true });
+    if (stat === null) return;
+    const event = await within(watch, TTL_MS + 10_000, what);
+    assert.equal(event.type, "NodeDeleted", what);
+  }
+
+  test("outlives its TTL while touched, goes within the TTL once its client is gone", async () => {
+    const base = uniquePath("ttl-node");
+    await observer.create(base);
+    const zk = await clients.open();
+    const node = new PersistentTtlNode(zk, `${base}/worker`, "w", {
+      ttlMs: TTL_MS,
+      touchScheduleFactor: 4,
+    });
+    await node.start();
+    const created = await observer.getData(`${base}/worker`);
+    assert.equal(created.data.toString(), "w");
+    // A bare TTL node made now, of the same TTL, shows the reaper at work: once it is gone,
+    // ours has lived past its TTL too, kept by its touches.
+    await observer.create(`${base}/bare`, "", {
+      mode: CreateMode.PERSISTENT_WITH_TTL,
+      ttlMs: TTL_MS,
+    });
+    await deleted(`${base}/bare`, "the bare TTL node reaped");
+    const kept = await observer.exists(`${base}/worker`);
+    assert.equal(kept?.czxid, created.stat.czxid, "the same node, never re-created");
+    assert.ok(await observer.exists(`${base}/worker/touch`));
+    // The client goes (as in a crash, nothing is deleted): the touch expires, then the container.
+    await zk.close();
+    await deleted(`${base}/worker`, "the node gone after its TTL");
+  });
+
+  test("close() deletes it at once", async () => {
+    const path = `${uniquePath("ttl-close")}/worker`;
+    const zk = await clients.open();
+    const node = new PersistentTtlNode(zk, path, "", { ttlMs: 60_000 });
+    await node.start();
+    assert.ok(await observer.exists(`${path}/touch`));
+    await node.close();
+    assert.equal(await observer.exists(path), null);
+    assert.throws(() => new PersistentTtlNode(zk, path, "", { ttlMs: 0 }), RangeError);
   });
 });
