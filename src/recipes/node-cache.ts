@@ -14,6 +14,7 @@
  */
 import { NoNodeError, type Stat, type WatchEvent, type ZooKeeper } from "../index.js";
 import { EventChannel } from "./leader-election-support.js";
+import { SerialTask } from "./serial-task.js";
 import { followSession } from "./session-follower.js";
 
 /** A znode as a cache holds it. */
@@ -38,8 +39,10 @@ export class NodeCache {
   private closed = false;
   private offState: (() => void) | undefined;
   // Refreshes run one at a time; a fire during one asks for one more afterwards.
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly refresher = new SerialTask(
+    () => this.readOnce(),
+    () => this.closed,
+  );
   // One listener object for all watches: the client keeps one watch per (path, listener).
   private readonly watcher = (event: WatchEvent) => {
     if (event.type !== "None") this.refresh();
@@ -63,7 +66,7 @@ export class NodeCache {
       ended: () => void this.close(),
     });
     this.refresh();
-    await this.running;
+    await this.refresher.idle();
   }
 
   /** Calls `listener` with the new state after each change; returns a function that stops it. */
@@ -82,7 +85,7 @@ export class NodeCache {
     this.closed = true;
     this.offState?.();
     this.channel.end();
-    await this.running;
+    await this.refresher.idle();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -90,18 +93,7 @@ export class NodeCache {
   }
 
   private refresh(): void {
-    if (this.closed) return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.readOnce();
-      } while (this.again && !this.closed);
-      this.running = undefined;
-    })();
+    this.refresher.request();
   }
 
   private async readOnce(): Promise<void> {

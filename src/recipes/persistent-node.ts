@@ -28,6 +28,7 @@ import {
 } from "../index.js";
 import { EventChannel } from "./leader-election-support.js";
 import { deleteHeldNode, ensurePath } from "./lock-internals.js";
+import { SerialTask } from "./serial-task.js";
 import { followSession } from "./session-follower.js";
 
 /** Bounded: each attempt waits on the server; a connection loss or expiry ends the round. */
@@ -65,9 +66,13 @@ export class PersistentNode {
   private readonly created = new EventChannel<string>();
   private closed = false;
   private offState: (() => void) | undefined;
-  // Repairs run one at a time; a need during one asks for one more afterwards.
-  private running: Promise<void> | undefined;
-  private again = false;
+  // Repairs run one at a time; a need during one asks for one more afterwards. A failure is a
+  // lost connection or session, whose handler repairs again, or a node of another session,
+  // whose deletion the watch reports.
+  private readonly repairs = new SerialTask(
+    () => this.ensure(false),
+    () => this.closed,
+  );
   // One listener object for every watch: the client keeps one watch per (path, listener).
   private readonly watcher = (event: WatchEvent) => {
     if (event.type === "NodeDeleted") this.repair();
@@ -126,7 +131,7 @@ export class PersistentNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.stop();
-    await this.running;
+    await this.repairs.idle();
     const ephemeral = this.mode === CreateMode.EPHEMERAL;
     const stat = await this.zk.exists(this.path).catch(() => null);
     // Another session's ephemeral node is not ours to delete.
@@ -146,20 +151,7 @@ export class PersistentNode {
 
   /** Runs ensure() in the background, once more if one is under way. */
   private repair(): void {
-    if (this.closed) return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        // A failure here is a lost connection or session, whose handler repairs again, or
-        // a node of another session, whose deletion the watch reports.
-        await this.ensure(false).catch(() => {});
-      } while (this.again && !this.closed);
-      this.running = undefined;
-    })();
+    this.repairs.request();
   }
 
   private async rewatch(): Promise<void> {

@@ -24,8 +24,8 @@ import {
   type ZooKeeper,
 } from "../../src/index.js";
 import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
-import { recordStates, stateReached, within } from "../harness/client-helpers.js";
-import { startProxy } from "../harness/tcp-proxy.js";
+import { expireSession, recordStates, stateReached, within } from "../harness/client-helpers.js";
+import { startProxy, type TcpProxy } from "../harness/tcp-proxy.js";
 import { SERVER_NAME, serverSkip, startOracle } from "./fixture.js";
 
 describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
@@ -42,6 +42,19 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     await observer?.close();
     await server?.stop();
   });
+
+  /**
+   * Keeps `zk` away (its proxy refuses and cuts) while another client takes its session over
+   * and closes it (Curator's KillSession). Once `proxy.refuse(false)` lets it back, the server
+   * tells it the session expired.
+   */
+  async function killWhileAway(proxy: TcpProxy, zk: ZooKeeper): Promise<void> {
+    const down = stateReached(zk, "disconnected");
+    proxy.refuse(true);
+    proxy.cut();
+    await down;
+    await expireSession(server.connectString, zk);
+  }
 
   it("fails every in-flight request with ConnectionLossError when the connection drops", async () => {
     const proxy = await startProxy(server.port);
@@ -203,17 +216,7 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
           fromWatcher = zk.getData("/");
         },
       });
-      // Keep the client away while another client takes its session over and closes it
-      // (Curator's KillSession), then let it back: the server tells it the session expired.
-      const down = stateReached(zk, "disconnected");
-      proxy.refuse(true);
-      proxy.cut();
-      await down;
-      const thief = await connect(server.connectString, {
-        sessionId: zk.sessionId,
-        sessionPassword: zk.sessionPassword,
-      });
-      await thief.close();
+      await killWhileAway(proxy, zk);
       // Made while disconnected, this call waits for a server, and gets the expiry instead.
       const waiter = zk.getData("/");
       const expired = stateReached(zk, "expired");
@@ -249,15 +252,7 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
       const ephemeral = await zk.create("/renew-eph", "", { mode: CreateMode.EPHEMERAL });
       const { watch } = await zk.exists("/renew-nothing", { watch: true });
       const states = recordStates(zk);
-      const down = stateReached(zk, "disconnected");
-      proxy.refuse(true);
-      proxy.cut();
-      await down;
-      const thief = await connect(server.connectString, {
-        sessionId: zk.sessionId,
-        sessionPassword: zk.sessionPassword,
-      });
-      await thief.close();
+      await killWhileAway(proxy, zk);
       // Queued on the old session: it fails with the expiry, as without renewal.
       const waiter = zk.getData("/");
       // A call made by a state listener on hearing `expired` goes to the new session.
