@@ -28,6 +28,8 @@ export class Connection {
   private flushScheduled = false;
   private handlers: ConnectionHandlers | null = null;
   private handshakeReply: Deferred<Buffer> | null = null;
+  /** Frames that came after the handshake's reply but before attach() (same chunk, say). */
+  private early: Buffer[] = [];
   private closedWith: Error | null = null;
   /** Times (ms, monotonic) of the last byte sent and received: the session's ping and read timers. */
   lastSendAt = 0;
@@ -114,6 +116,7 @@ export class Connection {
   /** Starts delivering frames after a successful handshake. */
   attach(handlers: ConnectionHandlers): void {
     this.handlers = handlers;
+    for (const frame of this.early.splice(0)) handlers.onFrame(frame);
     if (this.closedWith) handlers.onClose(this.closedWith);
   }
 
@@ -142,8 +145,12 @@ export class Connection {
     this.lastReceiveAt = performance.now();
     try {
       this.decoder.push(chunk, (frame) => {
-        if (this.handshakeReply) this.handshakeReply.resolve(Buffer.from(frame));
-        else if (this.handlers) this.handlers.onFrame(frame);
+        if (this.handshakeReply) {
+          this.handshakeReply.resolve(Buffer.from(frame));
+          // The rest is the session's, even if it comes in this same chunk.
+          this.handshakeReply = null;
+        } else if (this.handlers) this.handlers.onFrame(frame);
+        else this.early.push(Buffer.from(frame));
       });
     } catch (error) {
       this.fail(

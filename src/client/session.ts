@@ -315,6 +315,9 @@ export class Session {
       onFrame: (frame) => this.onFrame(connection, frame),
       onClose: (error) => this.onConnectionLost(connection, error),
     });
+    // The server may have closed it already, with its reply (a session closed by another
+    // client, say): attach() has reported that, and a new round of attempts is under way.
+    if (this.connection !== connection) return;
     const sasl = this.options.sasl;
     if (sasl === undefined) {
       this.onReady(connection, response);

@@ -1,5 +1,6 @@
 /** Small waits on our client's own events, for tests: no sleeps, always bounded. */
 import { type ClientState, connect, SessionExpiredError, type ZooKeeper } from "../../src/index.js";
+import type { TcpProxy } from "./tcp-proxy.js";
 
 /**
  * Resolves when `zk` enters `state` (register this before the action that causes it), rejects
@@ -69,6 +70,35 @@ export async function expireSession(
     await taker.close();
   }
   throw new Error(`session 0x${sessionId.toString(16)} still open after ${attempts} closes`);
+}
+
+/**
+ * Keeps `victim` away (its proxy refuses and cuts) while its session is taken over and closed
+ * (expireSession). Nothing can race the kill then: with the victim free to reconnect, it may
+ * win its session back mid-kill, and Apache ZooKeeper 3.8 was seen to leave that connection
+ * open on the closed session, the victim none the wiser until a ping. `proxy.refuse(false)`
+ * lets it back, to hear "expired".
+ */
+export async function killWhileAway(
+  connectString: string,
+  victim: ZooKeeper,
+  proxy: TcpProxy,
+): Promise<void> {
+  const down = stateReached(victim, "disconnected");
+  proxy.refuse(true);
+  proxy.cut();
+  await down;
+  await expireSession(connectString, victim);
+}
+
+/** killWhileAway, then lets the victim back: it hears "expired" on its next attempt. */
+export async function expireBehindProxy(
+  connectString: string,
+  victim: ZooKeeper,
+  proxy: TcpProxy,
+): Promise<void> {
+  await killWhileAway(connectString, victim, proxy);
+  proxy.refuse(false);
 }
 
 /** Records every state `zk` goes through from now on. */

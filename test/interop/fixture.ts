@@ -17,6 +17,7 @@ import {
   startZooKeeper,
   type ZooKeeperProcess,
 } from "../harness/apache-zookeeper.js";
+import { startProxy, type TcpProxy } from "../harness/tcp-proxy.js";
 import { startZkts } from "../harness/zkts-server.js";
 
 export const SUPER_USER = "super";
@@ -97,6 +98,7 @@ export function startServerOf(
 /** The clients of one test file: open() connects, closeAll() ends every one still open. */
 export class Clients {
   private readonly open_: ZooKeeper[] = [];
+  private readonly proxies: TcpProxy[] = [];
   private server: ZooKeeperProcess | undefined;
 
   async start(options: OracleOptions = {}): Promise<ZooKeeperProcess> {
@@ -130,8 +132,22 @@ export class Clients {
     return zk;
   }
 
+  /**
+   * Connects through a TCP proxy of its own, with which a test can cut the client off
+   * (expireBehindProxy, say).
+   */
+  async openBehindProxy(options: ConnectOptions = {}): Promise<{ zk: ZooKeeper; proxy: TcpProxy }> {
+    if (!this.server) throw new Error("Clients.start() first");
+    const proxy = await startProxy(this.server.port);
+    this.proxies.push(proxy);
+    const zk = await connect(proxy.address, options);
+    this.open_.push(zk);
+    return { zk, proxy };
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.open_.map((zk) => zk.close()));
+    await Promise.all(this.proxies.map((proxy) => proxy.close()));
     await this.server?.stop();
   }
 }

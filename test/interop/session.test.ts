@@ -24,8 +24,8 @@ import {
   type ZooKeeper,
 } from "../../src/index.js";
 import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
-import { expireSession, recordStates, stateReached, within } from "../harness/client-helpers.js";
-import { startProxy, type TcpProxy } from "../harness/tcp-proxy.js";
+import { killWhileAway, recordStates, stateReached, within } from "../harness/client-helpers.js";
+import { startProxy } from "../harness/tcp-proxy.js";
 import { SERVER_NAME, serverSkip, startOracle } from "./fixture.js";
 
 describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
@@ -42,19 +42,6 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     await observer?.close();
     await server?.stop();
   });
-
-  /**
-   * Keeps `zk` away (its proxy refuses and cuts) while another client takes its session over
-   * and closes it (Curator's KillSession). Once `proxy.refuse(false)` lets it back, the server
-   * tells it the session expired.
-   */
-  async function killWhileAway(proxy: TcpProxy, zk: ZooKeeper): Promise<void> {
-    const down = stateReached(zk, "disconnected");
-    proxy.refuse(true);
-    proxy.cut();
-    await down;
-    await expireSession(server.connectString, zk);
-  }
 
   it("fails every in-flight request with ConnectionLossError when the connection drops", async () => {
     const proxy = await startProxy(server.port);
@@ -216,7 +203,7 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
           fromWatcher = zk.getData("/");
         },
       });
-      await killWhileAway(proxy, zk);
+      await killWhileAway(server.connectString, zk, proxy);
       // Made while disconnected, this call waits for a server, and gets the expiry instead.
       const waiter = zk.getData("/");
       const expired = stateReached(zk, "expired");
@@ -252,7 +239,7 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
       const ephemeral = await zk.create("/renew-eph", "", { mode: CreateMode.EPHEMERAL });
       const { watch } = await zk.exists("/renew-nothing", { watch: true });
       const states = recordStates(zk);
-      await killWhileAway(proxy, zk);
+      await killWhileAway(server.connectString, zk, proxy);
       // Queued on the old session: it fails with the expiry, as without renewal.
       const waiter = zk.getData("/");
       // A call made by a state listener on hearing `expired` goes to the new session.

@@ -10,7 +10,12 @@ import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { connect, type ZooKeeper } from "../../src/index.js";
 import { NodeCache, type NodeSnapshot, TreeCache } from "../../src/recipes/index.js";
-import { expireSession, sessionRenewed, stateReached, within } from "../harness/client-helpers.js";
+import {
+  expireBehindProxy,
+  sessionRenewed,
+  stateReached,
+  within,
+} from "../harness/client-helpers.js";
 import { startProxy } from "../harness/tcp-proxy.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
@@ -194,15 +199,16 @@ describe(`NodeCache and TreeCache against ${SERVER_NAME}`, { skip: serverSkip() 
     await writer.create(`${base}/a`, "a");
     // Two clients: on one connection, 3.8 servers keep one watch mode per path, so the one-shot
     // tree's child watch on the root would replace the other's persistent one (ZOOKEEPER-4466).
-    const zk = await clients.open({ renewExpiredSession: true });
-    const zk2 = await clients.open({ renewExpiredSession: true });
+    const { zk, proxy } = await clients.openBehindProxy({ renewExpiredSession: true });
+    const second = await clients.openBehindProxy({ renewExpiredSession: true });
+    const zk2 = second.zk;
     const trees = [new TreeCache(zk, base), new TreeCache(zk2, base, { persistentWatch: false })];
     const node = new NodeCache(zk, `${base}/a`);
     for (const tree of trees) await tree.start();
     await node.start();
     const renewed = Promise.all([sessionRenewed(zk), sessionRenewed(zk2)]);
-    await expireSession(clients.connectString, zk);
-    await expireSession(clients.connectString, zk2);
+    await expireBehindProxy(clients.connectString, zk, proxy);
+    await expireBehindProxy(clients.connectString, zk2, second.proxy);
     // Changes while the old sessions are gone and the new ones are being made...
     await writer.create(`${base}/b`, "b");
     await writer.setData(`${base}/a`, "a2");

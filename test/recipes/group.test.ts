@@ -1,14 +1,15 @@
 /**
  * GroupMember and ServiceDiscovery against the server fixture.ts picks: members appear in every
  * view, a member that closes (or whose session closes) leaves every other view, a member id
- * already held by another session is refused, and JSON instances are parsed. Waits are on the
- * views' own change events, bounded by within().
+ * already held by another session is refused, JSON instances are parsed, and on a client that
+ * renews expired sessions a member registers again. Waits are on the views' own change events,
+ * bounded by within().
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ZooKeeper } from "../../src/index.js";
 import { GroupMember, MemberIdTakenError, ServiceDiscovery } from "../../src/recipes/index.js";
-import { within } from "../harness/client-helpers.js";
+import { expireBehindProxy, sessionRenewed, within } from "../harness/client-helpers.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
 const BOUND_MS = 20_000;
@@ -26,6 +27,18 @@ function viewIs(member: GroupMember, ids: readonly string[]): Promise<void> {
     });
   });
   return within(reached, BOUND_MS, `${member.memberId} sees [${want}]`);
+}
+
+/** Resolves once `member`'s view holds `data` for member `id` (register before the change). */
+function dataSeen(member: GroupMember, id: string, data: string): Promise<void> {
+  const seen = new Promise<void>((resolve) => {
+    const off = member.onChange((view) => {
+      if (view.get(id)?.toString() !== data) return;
+      off();
+      resolve();
+    });
+  });
+  return within(seen, BOUND_MS, `${member.memberId} sees ${id}'s data ${data}`);
 }
 
 describe(`GroupMember against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
@@ -54,15 +67,9 @@ describe(`GroupMember against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     assert.equal(d.members().get("a")?.toString(), "data-a");
 
     // A data change reaches the others.
-    const updated = new Promise<void>((resolve) => {
-      const off = a.onChange((view) => {
-        if (view.get("b")?.toString() !== "new-b") return;
-        off();
-        resolve();
-      });
-    });
+    const updated = dataSeen(a, "b", "new-b");
     await b.setData("new-b");
-    await within(updated, BOUND_MS, "a sees b's new data");
+    await updated;
 
     // close() deregisters; closing a session removes its member from the others' views.
     await c.close();
@@ -121,5 +128,41 @@ describe(`GroupMember against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     await within(left, BOUND_MS, "web-2 leaves");
     assert.deepEqual([...web1.instances().keys()], ["web-1"]);
     await web1.close();
+  });
+
+  test("GroupMember on a renewing client registers again, and its view follows again", async () => {
+    const path = uniquePath("group-renew");
+    const { zk, proxy } = await clients.openBehindProxy({ renewExpiredSession: true });
+    const other = await clients.open();
+    const renewing = new GroupMember(zk, path, "renewing", "r");
+    const steady = new GroupMember(other, path, "steady", "s");
+    await renewing.start();
+    await steady.start();
+    const renewed = sessionRenewed(zk);
+    await expireBehindProxy(clients.connectString, zk, proxy);
+    const newSession = await renewed;
+    // Back in the other's view, owned by the new session.
+    await within(
+      new Promise<void>((resolve) => {
+        const check = async () => {
+          const stat = await observer.exists(`${path}/renewing`);
+          if (stat?.ephemeralOwner === newSession && steady.members().has("renewing")) {
+            off();
+            resolve();
+          }
+        };
+        const off = steady.onChange(() => void check());
+        void check();
+      }),
+      BOUND_MS,
+      "registered again",
+    );
+    // The renewed member's own view follows changes made after the expiry.
+    const seen = dataSeen(renewing, "steady", "s2");
+    await steady.setData("s2");
+    await seen;
+    await renewing.close();
+    await steady.close();
+    assert.deepEqual(await observer.getChildren(path), []);
   });
 });

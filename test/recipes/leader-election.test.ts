@@ -20,7 +20,7 @@ import {
   runAsLeader,
 } from "../../src/recipes/index.js";
 import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
-import { expireSession, sessionRenewed, within } from "../harness/client-helpers.js";
+import { expireBehindProxy, sessionRenewed, within } from "../harness/client-helpers.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
 const SESSION_TIMEOUT_MS = 6000;
@@ -329,7 +329,7 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
 
   it("on a renewing client, an expired leader steps down and queues up again on its new session", async () => {
     const path = `${uniquePath("election")}/renew`;
-    const zk = await clients.open({
+    const { zk, proxy } = await clients.openBehindProxy({
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       renewExpiredSession: true,
     });
@@ -343,7 +343,7 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
     const lost = once(asEmitter(renewing, "notLeader"), "event");
     const otherLeads = other!.election.elected();
     const renewed = sessionRenewed(zk);
-    await expireSession(server.connectString, zk);
+    await expireBehindProxy(server.connectString, zk, proxy);
     const newSession = await renewed;
     await within(lost, FAILOVER_BOUND_MS, "the old leader learns");
     await within(otherLeads, FAILOVER_BOUND_MS, "the other candidate leads");

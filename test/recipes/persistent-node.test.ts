@@ -3,20 +3,23 @@
  * a deletion by someone else is repaired, setData is kept, close() deletes it; another
  * session's ephemeral node is refused and left alone; a persistent node found there is taken
  * over; on a client that renews expired sessions the node comes back on the new session, and
- * on one that does not, it stays gone. GroupMember, built on it, registers again after a
- * renewal. PersistentTtlNode outlives its TTL while touched and goes once its client does.
+ * on one that does not, it stays gone. PersistentTtlNode outlives its TTL while touched and goes once its client does.
  * Waits are on the recipes' own events and the server's deletions, bounded by within().
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CreateMode, type ZooKeeper } from "../../src/index.js";
 import {
-  GroupMember,
   NodeOwnedElsewhereError,
   PersistentNode,
   PersistentTtlNode,
 } from "../../src/recipes/index.js";
-import { expireSession, sessionRenewed, stateReached, within } from "../harness/client-helpers.js";
+import {
+  expireBehindProxy,
+  sessionRenewed,
+  stateReached,
+  within,
+} from "../harness/client-helpers.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
 const BOUND_MS = 20_000;
@@ -99,13 +102,13 @@ describe(`PersistentNode against ${SERVER_NAME}`, { skip: serverSkip() }, () => 
 
   test("on a client that renews expired sessions, the node comes back on the new session", async () => {
     const path = uniquePath("pnode-renew");
-    const zk = await clients.open({ renewExpiredSession: true });
+    const { zk, proxy } = await clients.openBehindProxy({ renewExpiredSession: true });
     const node = new PersistentNode(zk, path, "alive");
     await node.start();
     const oldSession = zk.sessionId;
     const renewed = sessionRenewed(zk);
     const recreated = nextCreated(node, "created on the new session");
-    await expireSession(clients.connectString, zk);
+    await expireBehindProxy(clients.connectString, zk, proxy);
     const newSession = await renewed;
     await recreated;
     assert.notEqual(newSession, oldSession);
@@ -118,57 +121,15 @@ describe(`PersistentNode against ${SERVER_NAME}`, { skip: serverSkip() }, () => 
 
   test("on a client that does not renew, an expiry ends it: the node stays gone", async () => {
     const path = uniquePath("pnode-expire");
-    const zk = await clients.open();
+    const { zk, proxy } = await clients.openBehindProxy();
     const node = new PersistentNode(zk, path, "alive");
     await node.start();
     const expired = stateReached(zk, "expired");
-    await expireSession(clients.connectString, zk);
+    await expireBehindProxy(clients.connectString, zk, proxy);
     await expired;
     assert.equal(await observer.exists(path), null);
     await node.close(); // quiet: nothing to delete, no session to do it with
     assert.equal(await observer.exists(path), null);
-  });
-
-  test("GroupMember on a renewing client registers again, and its view follows again", async () => {
-    const path = uniquePath("group-renew");
-    const zk = await clients.open({ renewExpiredSession: true });
-    const other = await clients.open();
-    const renewing = new GroupMember(zk, path, "renewing", "r");
-    const steady = new GroupMember(other, path, "steady", "s");
-    await renewing.start();
-    await steady.start();
-    const renewed = sessionRenewed(zk);
-    await expireSession(clients.connectString, zk);
-    const newSession = await renewed;
-    // Back in the other's view, owned by the new session.
-    await within(
-      new Promise<void>((resolve) => {
-        const check = async () => {
-          const stat = await observer.exists(`${path}/renewing`);
-          if (stat?.ephemeralOwner === newSession && steady.members().has("renewing")) {
-            off();
-            resolve();
-          }
-        };
-        const off = steady.onChange(() => void check());
-        void check();
-      }),
-      BOUND_MS,
-      "registered again",
-    );
-    // The renewed member's own view follows changes made after the expiry.
-    const seen = new Promise<void>((resolve) => {
-      const off = renewing.onChange((members) => {
-        if (members.get("steady")?.toString() !== "s2") return;
-        off();
-        resolve();
-      });
-    });
-    await steady.setData("s2");
-    await within(seen, BOUND_MS, "the renewed view sees a change");
-    await renewing.close();
-    await steady.close();
-    assert.deepEqual(await observer.getChildren(path), []);
   });
 });
 
