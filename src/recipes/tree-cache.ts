@@ -49,12 +49,18 @@ export type TreeCacheEvent =
 export interface TreeCacheOptions {
   /** Use a persistent recursive watch if the server has them (default true). */
   readonly persistentWatch?: boolean;
+  /**
+   * How deep to cache, as Curator's TreeCache.setMaxDepth: 0 is the root alone, 1 the root and
+   * its children (Curator's PathChildrenCache, root included), and so on. Default: all.
+   */
+  readonly maxDepth?: number;
 }
 
 export class TreeCache {
   readonly path: string;
   private readonly zk: ZooKeeper;
   private readonly options: TreeCacheOptions;
+  private readonly maxDepth: number;
   private readonly nodes_ = new Map<string, NodeSnapshot>();
   private readonly channel = new EventChannel<TreeCacheEvent>();
   private persistent: PersistentWatch | undefined;
@@ -67,9 +73,14 @@ export class TreeCache {
   };
 
   constructor(zk: ZooKeeper, path: string, options: TreeCacheOptions = {}) {
+    const { maxDepth } = options;
+    if (maxDepth !== undefined && !(Number.isInteger(maxDepth) && maxDepth >= 0)) {
+      throw new RangeError(`maxDepth must be an integer >= 0, got ${maxDepth}`);
+    }
     this.zk = zk;
     this.path = path;
     this.options = options;
+    this.maxDepth = maxDepth ?? Number.POSITIVE_INFINITY;
   }
 
   /** Path → node, for every node of the subtree that exists (the root included). */
@@ -159,6 +170,7 @@ export class TreeCache {
   private async handle(event: WatchEvent): Promise<void> {
     const { path } = event;
     if (path !== this.path && !path.startsWith(this.prefix())) return;
+    if (this.depth(path) > this.maxDepth) return;
     if (event.type === "NodeDeleted") this.removeSubtree(path);
     else if (event.type === "NodeChildrenChanged") await this.load(path, false, undefined);
     else await this.load(path, event.type === "NodeCreated", undefined);
@@ -181,7 +193,9 @@ export class TreeCache {
     let children: string[];
     try {
       const { data, stat } = await this.zk.getData(path, options);
-      children = stat.numChildren > 0 || watch !== undefined ? await this.children(path) : [];
+      const below = this.depth(path) < this.maxDepth;
+      children =
+        below && (stat.numChildren > 0 || watch !== undefined) ? await this.children(path) : [];
       this.put(path, { data, stat });
       seen?.add(path);
     } catch (error) {
@@ -228,6 +242,12 @@ export class TreeCache {
     if (node === undefined) return;
     this.nodes_.delete(path);
     this.channel.emit({ type: "nodeRemoved", path, node });
+  }
+
+  /** How far below the cache's root `path` is (the root: 0). */
+  private depth(path: string): number {
+    if (path === this.path) return 0;
+    return path.slice(this.prefix().length).split("/").length;
   }
 
   private prefix(): string {

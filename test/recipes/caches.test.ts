@@ -42,12 +42,18 @@ function until(
 
 type Plain = Map<string, { data: string; version: number }>;
 
-/** The subtree as a fresh recursive read sees it. */
-async function readTree(zk: ZooKeeper, path: string, into: Plain = new Map()): Promise<Plain> {
+/** The subtree (to `depth` levels below `path`) as a fresh recursive read sees it. */
+async function readTree(
+  zk: ZooKeeper,
+  path: string,
+  into: Plain = new Map(),
+  depth = Number.POSITIVE_INFINITY,
+): Promise<Plain> {
   const { data, stat } = await zk.getData(path);
   into.set(path, { data: data.toString(), version: stat.version });
+  if (depth === 0) return into;
   for (const child of (await zk.getChildren(path)).sort()) {
-    await readTree(zk, `${path}/${child}`, into);
+    await readTree(zk, `${path}/${child}`, into, depth - 1);
   }
   return into;
 }
@@ -147,6 +153,33 @@ describe(`NodeCache and TreeCache against ${SERVER_NAME}`, { skip: serverSkip() 
       await empty;
       assert.equal(removed.at(-1), base);
       await cache.close();
+    });
+  }
+
+  for (const persistentWatch of [true, false]) {
+    const mode = persistentWatch ? "persistent recursive watch" : "one-shot watches";
+    test(`TreeCache with maxDepth 1 (${mode}) holds the root and its children only`, async () => {
+      const base = uniquePath("tree-depth");
+      await writer.create(base, "root");
+      const cache = new TreeCache(await clients.open(), base, { persistentWatch, maxDepth: 1 });
+      const paths: string[] = [];
+      cache.on((event) => {
+        if (event.type !== "initialized") paths.push(event.path);
+      });
+      await cache.start();
+      await burst(writer, base);
+      const expected = await readTree(writer, base, new Map(), 1);
+      await until(
+        (l) => cache.on(l),
+        () => sameTree(cache.nodes, expected),
+        "converged",
+      );
+      assert.deepEqual(plain(cache.nodes), expected);
+      // Nothing deeper was ever added, not even for a moment.
+      const tooDeep = paths.filter((p) => p.slice(base.length + 1).includes("/"));
+      assert.deepEqual(tooDeep, []);
+      await cache.close();
+      assert.throws(() => new TreeCache(writer, base, { maxDepth: -1 }), RangeError);
     });
   }
 
