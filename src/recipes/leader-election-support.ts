@@ -50,6 +50,30 @@ export function sortedCandidates(children: readonly string[]): string[] {
   return sortChildren(children, [CANDIDATE_NAME]);
 }
 
+/**
+ * Every candidate of the election at `path`, in queue order, the leader first (Curator's
+ * getParticipants); [] when there is none. Candidates that go while we read are left out.
+ */
+export async function readParticipants(zk: ZooKeeper, path: string): Promise<Leader[]> {
+  let children: string[];
+  try {
+    children = await zk.getChildren(path);
+  } catch (error) {
+    if (error instanceof NoNodeError) return [];
+    throw error;
+  }
+  const reads = sortedCandidates(children).map(async (child) => {
+    const node = `${path}/${child}`;
+    try {
+      return decodeCandidate(node, (await zk.getData(node)).data);
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+  });
+  return (await Promise.all(reads)).filter((p): p is Leader => p !== undefined);
+}
+
 /** Bounded: each round is a fresh look at the children, after the one read vanished. */
 const LEADER_READS = 10;
 

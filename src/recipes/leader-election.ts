@@ -29,6 +29,7 @@ import {
   encodeCandidate,
   type Leader,
   readLeader,
+  readParticipants,
   sortedCandidates,
 } from "./leader-election-support.js";
 import { deleteHeldNode } from "./lock-internals.js";
@@ -94,6 +95,11 @@ export class LeaderElection implements AsyncDisposable {
   /** The current leader of the election at `path`, read by any client; null if none. */
   static currentLeader(zk: ZooKeeper, path: string): Promise<Leader | null> {
     return readLeader(zk, path);
+  }
+
+  /** Every candidate of the election at `path` in queue order, the leader first. */
+  static participants(zk: ZooKeeper, path: string): Promise<Leader[]> {
+    return readParticipants(zk, path);
   }
 
   /** True while this candidate leads (and, by default, its client is connected). */

@@ -235,6 +235,12 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
     await within(once(asEmitter(first.election, "leaderChanged"), "event"), 10_000, "rejoined");
     assert.ok(sequence(first.election.node) > sequence(candidates[4]!.election.node));
     assert.equal((await LeaderElection.currentLeader(bystander, path))?.id, "c1");
+    const queue = await LeaderElection.participants(bystander, path);
+    assert.deepEqual(
+      queue.map((p) => p.node),
+      [...candidates.slice(1), first].map((c) => c.election.node),
+    );
+    assert.equal(queue[0]?.data.toString(), "payload-1");
     await Promise.all(candidates.map((c) => c.election.close()));
   });
 
