@@ -167,7 +167,8 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   private isFinal(state: ClientState): boolean {
-    return state === "closed" || state === "authFailed" || (state === "expired" && !this.renewing);
+    if (state === "expired") return !this.renewing || this.closing; // close() won the race
+    return state === "closed" || state === "authFailed";
   }
 
   /** Passes the session's state changes on; after an expiry, starts its successor if renewing. */
