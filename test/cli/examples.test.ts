@@ -50,4 +50,18 @@ describe("examples against a zkts server", () => {
     for (const [, leader, read] of leaders) assert.equal(read, leader);
     assert.deepEqual(leaders.map((m) => m[1]).sort(), ["alice", "bob", "carol"]);
   });
+  it("service discovery: an instance whose session expired registers again by itself", () => {
+    const { status, stdout, stderr } = runExample(
+      "examples/service-discovery.ts",
+      server.connectString,
+    );
+    assert.equal(status, 0, stderr);
+    const lines = stdout.trim().split("\n");
+    assert.deepEqual(lines.length, 3, stdout);
+    assert.match(lines[0] ?? "", /^instances: api-1, api-2$/);
+    const expired = /session (0x[0-9a-f]+) expired; instances: api-2$/.exec(lines[1] ?? "");
+    const renewed = /on session (0x[0-9a-f]+); instances: api-1, api-2$/.exec(lines[2] ?? "");
+    assert.ok(expired && renewed, stdout);
+    assert.notEqual(renewed[1], expired[1]);
+  });
 });
