@@ -71,6 +71,12 @@ export interface ConnectOptions {
    * The expiry still happens: ephemerals and watches are gone, calls in flight fail with
    * SessionExpiredError, and state listeners hear `expired`, then `connecting` and `connected`
    * on the new session. Recipes that can (caches, GroupMember, PersistentNode) rebuild on it.
+   *
+   * Such a client also takes its session for expired when no server has taken it back within
+   * the session timeout after the connection was lost, as Curator does: cut off from the
+   * ensemble that long, the session is gone (or goes unless a new leader restarted its clock),
+   * and a lock holder or leader must stop before another takes over. The server then expires
+   * the old session in its own time; the new one starts as soon as a server answers.
    */
   readonly renewExpiredSession?: boolean;
   /** Resume an existing session (another client's sessionId and sessionPassword). */
@@ -119,6 +125,7 @@ function sessionOptions(options: ConnectOptions, hostCount: number): SessionOpti
     random: Math.random,
     tls: tlsOptions(options.secure),
     sasl: options.sasl,
+    expireWhenCutOff: options.renewExpiredSession ?? false,
   };
 }
 

@@ -95,6 +95,11 @@ export interface SessionOptions {
   readonly tls?: tls.ConnectionOptions | undefined;
   /** SASL DIGEST-MD5 on every connection, before anything else is sent on it. */
   readonly sasl?: SaslCredentials | undefined;
+  /**
+   * Take the session for expired once no server has been reached for a whole session timeout
+   * after the connection was lost, without waiting for a server to say so (Curator does).
+   */
+  readonly expireWhenCutOff?: boolean;
 }
 
 export async function resolveHost(host: string): Promise<string[]> {
@@ -127,6 +132,8 @@ export class Session {
   private readonly authReplies = new Fifo<Deferred<void>>();
   private xid = 0;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** expireWhenCutOff: fires a session timeout after the connection was lost. */
+  private cutOffTimer: NodeJS.Timeout | undefined;
   private closing = false;
   /** The final state finish() is entering (set before it tells the watchers). */
   private ending: "expired" | "authFailed" | "closed" | undefined;
@@ -330,6 +337,8 @@ export class Session {
 
   /** The connection serves the session: watches, auth and queued requests go out. */
   private onReady(connection: Connection, response: ConnectResponse): void {
+    clearTimeout(this.cutOffTimer);
+    this.cutOffTimer = undefined;
     this.sendSetWatches(connection);
     const auths: Promise<void>[] = [];
     for (const info of this.authInfo) auths.push(this.sendAuth(connection, info));
@@ -489,7 +498,22 @@ export class Session {
     for (const reply of this.authReplies.drain()) reply.reject(lost());
     if (this.terminal || this.closing) return;
     this.setState("disconnected");
+    this.armCutOff();
     void this.connectLoop();
+  }
+
+  /**
+   * With expireWhenCutOff: if no server takes the session back within its timeout, the server
+   * has expired it, or will unless a new leader restarted its clock: end it here, so that a
+   * lock holder or leader cut off from the ensemble stops before someone else takes over.
+   */
+  private armCutOff(): void {
+    if (!this.options.expireWhenCutOff || this.cutOffTimer !== undefined) return;
+    if (this.negotiatedTimeoutMs <= 0) return;
+    this.cutOffTimer = setTimeout(() => {
+      this.cutOffTimer = undefined;
+      if (!this.connected) this.finish("expired", () => new SessionExpiredError());
+    }, this.negotiatedTimeoutMs);
   }
 
   // ---- requests ----
@@ -673,6 +697,7 @@ export class Session {
     this.ending = state;
     this.lifetime.abort();
     clearInterval(this.pingTimer);
+    clearTimeout(this.cutOffTimer);
     const connection = this.connection;
     this.connection = null;
     this.server = undefined;

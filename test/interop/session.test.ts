@@ -109,6 +109,35 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     }
   });
 
+  it("with renewExpiredSession, a client cut off for a whole session timeout ends that session itself", async () => {
+    const proxy = await startProxy(server.port);
+    // tickTime 500: 2 s is a session timeout the server grants.
+    const zk = await connect(proxy.address, { sessionTimeoutMs: 2000, renewExpiredSession: true });
+    try {
+      const oldId = zk.sessionId;
+      const ephemeral = await zk.create("/cut-off-eph", "", { mode: CreateMode.EPHEMERAL });
+      const states = recordStates(zk);
+      const expired = stateReached(zk, "expired");
+      proxy.refuse(true);
+      proxy.cut();
+      // No server is reachable: the expiry is the client's own decision.
+      await expired;
+      assert.deepEqual(states, ["disconnected", "expired", "connecting"]);
+      assert.equal(zk.state, "connecting");
+      // The server expires the old session in its own time; the new one starts on its return.
+      const { watch } = await observer.exists(ephemeral, { watch: true });
+      const renewed = stateReached(zk, "connected");
+      proxy.refuse(false);
+      await renewed;
+      assert.notEqual(zk.sessionId, oldId);
+      const gone = await within(watch, 20_000, "the old session's ephemeral deleted");
+      assert.equal(gone.type, "NodeDeleted");
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
+  });
+
   it("retry(): a read that lost its connection is tried again and answered after the reconnect", async () => {
     const proxy = await startProxy(server.port);
     const zk = await connect(proxy.address, { sessionTimeoutMs: 10_000 });
