@@ -75,8 +75,8 @@ export interface ConnectOptions {
    * Such a client also takes its session for expired when no server has taken it back within
    * the session timeout after the connection was lost, as Curator does: cut off from the
    * ensemble that long, the session is gone (or goes unless a new leader restarted its clock),
-   * and a lock holder or leader must stop before another takes over. The server then expires
-   * the old session in its own time; the new one starts as soon as a server answers.
+   * and a lock holder or leader learns so then, not only once a server is back. The server
+   * expires the old session in its own time; the new one starts as soon as a server answers.
    */
   readonly renewExpiredSession?: boolean;
   /** Resume an existing session (another client's sessionId and sessionPassword). */

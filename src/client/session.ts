@@ -505,7 +505,8 @@ export class Session {
   /**
    * With expireWhenCutOff: if no server takes the session back within its timeout, the server
    * has expired it, or will unless a new leader restarted its clock: end it here, so that a
-   * lock holder or leader cut off from the ensemble stops before someone else takes over.
+   * lock holder or leader cut off from the ensemble learns of it without a server. (About when
+   * the server does, not before: it last heard from us before we noticed the loss.)
    */
   private armCutOff(): void {
     if (!this.options.expireWhenCutOff || this.cutOffTimer !== undefined) return;
