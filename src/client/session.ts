@@ -123,8 +123,10 @@ export class Session {
 
   private readonly options: SessionOptions;
   private readonly target: ConnectString;
-  private readonly hosts: HostAddress[];
+  private hosts: HostAddress[];
   private hostIndex = 0;
+  /** The host of the connection under way or up, as the host list names it. */
+  private currentHost: HostAddress | undefined;
   private readonly authInfo: AuthInfo[];
   private connection: Connection | null = null;
   private readonly queued = new Fifo<Pending>();
@@ -184,12 +186,16 @@ export class Session {
    * zxid seen, so that it never connects to a server behind what the client has already read.
    */
   successor(): Session {
-    const next = new Session(this.target, {
-      ...this.options,
-      sessionId: 0n,
-      sessionPassword: Buffer.alloc(16),
-      auth: [...this.authInfo],
-    });
+    // The servers as they are now: updateServerList may have changed them since connect().
+    const next = new Session(
+      { ...this.target, hosts: this.hosts },
+      {
+        ...this.options,
+        sessionId: 0n,
+        sessionPassword: Buffer.alloc(16),
+        auth: [...this.authInfo],
+      },
+    );
     next.lastZxid = this.lastZxid;
     return next;
   }
@@ -197,6 +203,39 @@ export class Session {
   /** Starts looking for a server with no deadline (a successor: it keeps trying until closed). */
   begin(): void {
     void this.connectLoop();
+  }
+
+  /**
+   * Replaces the servers (ZooKeeper's updateServerList, after the ensemble was reconfigured).
+   * As ZooKeeper's StaticHostProvider does, simplified: the session moves if its server left
+   * the list; if the list grew, it moves to one of the new servers with probability
+   * 1 - old/new, so that clients spread over them; otherwise it stays. Moving drops the
+   * connection: the session resumes on the new server (disconnected, then connected).
+   * Returns whether it moves.
+   */
+  updateServerList(hosts: readonly HostAddress[], random: () => number): boolean {
+    const key = (h: HostAddress) => `${h.host}:${h.port}`;
+    const oldKeys = new Set(this.hosts.map(key));
+    const oldCount = this.hosts.length;
+    const next = shuffled(hosts, random);
+    const current = this.connection === null ? undefined : this.currentHost;
+    this.hosts = next;
+    this.hostIndex = 0;
+    if (current === undefined) return false; // the next attempt takes from the new list
+    const here = next.findIndex((h) => key(h) === key(current));
+    let targets: HostAddress[] | undefined;
+    if (here < 0) targets = next;
+    else if (next.length > oldCount && random() < 1 - oldCount / next.length) {
+      targets = next.filter((h) => !oldKeys.has(key(h)));
+    }
+    if (targets === undefined || targets.length === 0) {
+      this.hostIndex = here + 1; // a later reconnect goes round from the next one
+      return false;
+    }
+    const chosen = new Set(targets.map(key));
+    this.hosts = [...targets, ...next.filter((h) => !chosen.has(key(h)))];
+    this.connection?.destroy(new ConnectionError(`${key(current)}: server list updated`));
+    return true;
   }
 
   /** Connects for the first time; rejects if no server takes the session within `timeoutMs`. */
@@ -308,6 +347,7 @@ export class Session {
       return null;
     }
     this.server = `${host.host}:${host.port}`;
+    this.currentHost = host;
     this.onConnected(connection, response);
     return connection;
   }

@@ -49,6 +49,7 @@ import { readMultiResponse, writeMultiRequest } from "../protocol/multi.js";
 import { CONFIG_NODE, OpCode } from "../protocol/opcodes.js";
 import { deferred } from "../util/deferred.js";
 import { OPEN_ACL_UNSAFE } from "./acl.js";
+import { parseConnectString } from "./connect-string.js";
 import { createOpcode, toData, ttlOf, validateCreate } from "./create.js";
 import { EventQueue } from "./event-queue.js";
 import { fromMultiResult, fromReadResult, multiError, toMultiOp, toReadOp } from "./multi-ops.js";
@@ -669,6 +670,23 @@ export class ZooKeeper implements AsyncDisposable {
   }
 
   // ---- closing ----
+
+  /**
+   * Replaces the servers this client uses (ZooKeeper's updateServerList, after a reconfig):
+   * `connectString` as connect() takes it, with the same chroot or none. The session moves to
+   * another server if its own left the list, or, to spread load, with probability
+   * 1 - old/new when the list grew (`random`, default Math.random, draws it). Returns whether
+   * it moves (it resumes there at once).
+   */
+  updateServerList(connectString: string, options: { random?: () => number } = {}): boolean {
+    const target = parseConnectString(connectString);
+    if (target.chroot !== "" && target.chroot !== this.chroot) {
+      throw new InvalidArgumentError(
+        `updateServerList cannot change the chroot (${this.chroot || "none"} → ${target.chroot})`,
+      );
+    }
+    return this.session.updateServerList(target.hosts, options.random ?? Math.random);
+  }
 
   /** Closes the session (ephemerals go at once) and the connection. Idempotent. */
   close(options?: { timeoutMs?: number }): Promise<void> {

@@ -18,6 +18,7 @@ import {
   CreateMode,
   connect,
   digestACL,
+  InvalidArgumentError,
   NoAuthError,
   retry,
   SessionExpiredError,
@@ -135,6 +136,49 @@ describe(`sessions against ${SERVER_NAME}`, { skip: serverSkip() }, () => {
     } finally {
       await zk.close();
       await proxy.close();
+    }
+  });
+
+  it("updateServerList: a session whose server left the list moves, with its watches; one whose server stays, stays", async () => {
+    const first = await startProxy(server.port);
+    const second = await startProxy(server.port);
+    const zk = await connect(first.address, { sessionTimeoutMs: 10_000 });
+    try {
+      const sessionId = zk.sessionId;
+      await zk.create("/moving", "v1");
+      const { watch } = await zk.getData("/moving", { watch: true });
+      const states = recordStates(zk);
+      assert.equal(zk.updateServerList(second.address), true);
+      assert.equal(zk.state, "disconnected"); // dropped at once; it resumes on the new server
+      await stateReached(zk, "connected");
+      assert.deepEqual(states, ["disconnected", "connected"]);
+      assert.equal(zk.sessionId, sessionId);
+      assert.equal(zk.server, second.address);
+      // Requests go through the new server now; the watch came along.
+      const before = second.requestBytes;
+      await observer.setData("/moving", "v2");
+      assert.equal((await within(watch, 10_000, "the watch")).type, "NodeDataChanged");
+      assert.equal((await zk.getData("/moving")).data.toString(), "v2");
+      assert.ok(second.requestBytes > before);
+      // Its server is still listed and the list did not grow: it stays.
+      assert.equal(zk.updateServerList(`${second.address}`), false);
+      assert.equal(zk.updateServerList(`${second.address},${second.address}/`), false);
+      assert.equal(zk.state, "connected");
+      assert.throws(() => zk.updateServerList(`${second.address}/elsewhere`), InvalidArgumentError);
+      // The list grows from 1 to 2: it moves with probability 1/2, to the new server.
+      const both = `${second.address},${first.address}`;
+      assert.equal(zk.updateServerList(both, { random: () => 0.99 }), false);
+      assert.equal(zk.server, second.address);
+      assert.equal(zk.updateServerList(second.address), false);
+      assert.equal(zk.updateServerList(both, { random: () => 0 }), true);
+      await stateReached(zk, "connected");
+      assert.equal(zk.server, first.address);
+      assert.equal(zk.sessionId, sessionId);
+      await zk.delete("/moving");
+    } finally {
+      await zk.close();
+      await first.close();
+      await second.close();
     }
   });
 
