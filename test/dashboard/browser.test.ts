@@ -241,6 +241,9 @@ describe("dashboard in headless Chromium", { skip: missing }, () => {
     await page.fill("#edit-data", "changed");
     await page.click("#set-button");
     await page.waitForSelector("#write-result.ok", { timeout: SHOWN_MS });
+    // The dashboard wrote through server 1; this client may be on a follower that has not yet
+    // applied the commit (ZooKeeper orders one session's reads, not another's writes): sync.
+    await zk.sync("/dash-test");
     const { data, stat } = await zk.getData("/dash-test");
     assert.equal(data.toString(), "changed");
     assert.equal(stat.version, 1);
