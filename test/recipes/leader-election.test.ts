@@ -6,12 +6,13 @@
  * believe they lead at once.
  *
  * A session is killed as Curator's KillSession does: a second client takes it over with its
- * sessionId and sessionPassword and closes it; the candidate's ephemeral node goes at once.
+ * sessionId and sessionPassword and closes it, while the candidate's proxy keeps it away; the
+ * candidate's ephemeral node goes at once.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { connect, SessionExpiredError, type ZooKeeper } from "../../src/index.js";
+import type { ZooKeeper } from "../../src/index.js";
 import {
   type ElectionEvent,
   LeaderElection,
@@ -21,6 +22,7 @@ import {
 } from "../../src/recipes/index.js";
 import type { ZooKeeperProcess } from "../harness/apache-zookeeper.js";
 import { expireBehindProxy, sessionRenewed, within } from "../harness/client-helpers.js";
+import type { TcpProxy } from "../harness/tcp-proxy.js";
 import { Clients, SERVER_NAME, serverSkip, uniquePath } from "../interop/fixture.js";
 
 const SESSION_TIMEOUT_MS = 6000;
@@ -31,6 +33,8 @@ const WATCH_POLLS = 500;
 
 interface Candidate {
   readonly zk: ZooKeeper;
+  /** In front of the candidate's server: killSession keeps the victim away with it. */
+  readonly proxy: TcpProxy;
   readonly election: LeaderElection;
   readonly events: ElectionEvent[];
 }
@@ -51,7 +55,7 @@ async function startCandidates(
 ): Promise<Candidate[]> {
   const candidates: Candidate[] = [];
   for (let i = from; i < from + count; i++) {
-    const zk = await clients.open({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const { zk, proxy } = await clients.openBehindProxy({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
     const election = new LeaderElection(zk, path, {
       id: `c${i}`,
       data: `payload-${i}`,
@@ -59,7 +63,7 @@ async function startCandidates(
     });
     const events: ElectionEvent[] = [];
     election.on((event) => events.push(event));
-    const candidate = { zk, election, events };
+    const candidate = { zk, proxy, election, events };
     wire(candidate); // before start(): the first event may come at once
     const joined = once(asEmitter(election, "leaderChanged"), "event");
     election.start();
@@ -125,38 +129,20 @@ async function watchesSettle(
   assert.deepEqual(seen, expected, "each candidate watches only its predecessor");
 }
 
-/** Bounded: the victim may reconnect and take its session back before the killer closes it. */
-const KILL_ATTEMPTS = 10;
-
 /**
- * Curator's KillSession: take the session over with its id and password and close it, until its
- * ephemeral `node` is gone (the victim, thrown off by the takeover, may win the session back).
+ * Curator's KillSession, with the victim kept away by its proxy while its session is taken over
+ * and closed (expireBehindProxy): a victim free to reconnect could win its session back and
+ * race the kill. Resolves once its ephemeral `node` is gone.
  */
 async function killSession(
   server: ZooKeeperProcess,
-  victim: ZooKeeper,
+  victim: { zk: ZooKeeper; proxy: TcpProxy },
   bystander: ZooKeeper,
   node: string,
 ): Promise<void> {
-  for (let attempt = 0; attempt < KILL_ATTEMPTS; attempt++) {
-    try {
-      const killer = await connect(server.connectString, {
-        sessionId: victim.sessionId,
-        sessionPassword: victim.sessionPassword,
-      });
-      await killer.close();
-    } catch (error) {
-      // An earlier attempt's closeSession is still on its way to the log: the session is
-      // closing, and the server refuses to reopen it, as ZooKeeper does. The kill is landing:
-      // wait for its ephemeral to go.
-      if (!(error instanceof SessionExpiredError)) throw error;
-      const { stat, watch } = await bystander.exists(node, { watch: true });
-      if (stat !== null) await within(watch, 10_000, `${node} deleted by the closing session`);
-      return;
-    }
-    if ((await bystander.exists(node)) === null) return;
-  }
-  assert.fail(`session 0x${victim.sessionId.toString(16)} not killed`);
+  const { stat, watch } = await bystander.exists(node, { watch: true });
+  await expireBehindProxy(server.connectString, victim.zk, victim.proxy);
+  if (stat !== null) await within(watch, 10_000, `${node} deleted with its session`);
 }
 
 describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout: 120_000 }, () => {
@@ -276,11 +262,11 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
         if (event.type !== "elected") return;
         const node = candidate.election.node!;
         elected.push(node);
-        // Another candidate that still thinks it leads is a violation only if its node still
-        // stands. A killed leader that had won its session back (see below) is connected when
-        // the kill lands; its client may hear its connection close after the successor hears
-        // the NodeDeleted, the window every ZooKeeper election has until the old leader learns
-        // (which `lost` below waits for). The bystander's read, sent after the NodeDeleted
+        // Another candidate that still thinks it leads is a violation if its node still stands.
+        // (A leader connected when its session is killed may hear of it after its successor
+        // hears the NodeDeleted: the window every ZooKeeper election has until the old leader
+        // learns, which `lost` below waits for. The kills here keep the victim away first, but
+        // the check does not rely on it.) The bystander's read, sent after the NodeDeleted
         // reached the successor, sees the server as of then.
         for (const other of all.filter((c) => c !== candidate && c.election.isLeader)) {
           const otherNode = other.election.node!;
@@ -311,14 +297,14 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
       const lost = once(asEmitter(leader.election, "notLeader"), "event");
       const next = all.filter((c) => c !== leader && !c.zk.state.match(/expired|closed/));
       const successor = Promise.any(next.map((c) => c.election.elected()));
-      await killSession(server, leader.zk, bystander, leader.election.node!);
+      await killSession(server, leader, bystander, leader.election.node!);
       await within(lost, FAILOVER_BOUND_MS, `round ${round}: the old leader learns`);
       await within(successor, FAILOVER_BOUND_MS, `round ${round}: a new leader`);
       await join(1); // keep five in the race
     }
     await Promise.all(staleClaims);
     assert.deepEqual(violations, []);
-    // A killed leader may win its session back before the kill lands, and lead again: count nodes.
+    // A leader whose connection hiccups is suspended and elected again: count nodes.
     const leaders = elected.filter((node, i) => i === 0 || node !== elected[i - 1]);
     assert.equal(leaders.length, 6, elected.join(" "));
     const sequences = leaders.map(sequence);
@@ -379,7 +365,8 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
 
   it("runAsLeader aborts the work's signal when the session is lost", async () => {
     const path = `${uniquePath("election")}/selector-loss`;
-    const zk = await connect(server.connectString, { sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const victim = await clients.openBehindProxy({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const { zk } = victim;
     let started!: () => void;
     const working = new Promise<void>((resolve) => {
       started = resolve;
@@ -396,7 +383,12 @@ describe(`LeaderElection against ${SERVER_NAME}`, { skip: serverSkip(), timeout:
       { id: "selector" },
     );
     await within(working, 10_000, "work started");
-    await killSession(server, zk, bystander, `${path}/${(await bystander.getChildren(path))[0]}`);
+    await killSession(
+      server,
+      victim,
+      bystander,
+      `${path}/${(await bystander.getChildren(path))[0]}`,
+    );
     await within(done, FAILOVER_BOUND_MS, "runAsLeader returns after the work");
     assert.ok(reason instanceof LeadershipLostError);
     assert.ok(["suspended", "expired"].includes(reason.reason), reason.reason);
