@@ -35,6 +35,9 @@ export interface Faults {
   readonly slowSync: number;
 }
 
+/** Applied txns a peer keeps in memory for DIFF (retainApplied). */
+const RETAIN_APPLIED = 16;
+
 export const NO_FAULTS: Faults = {
   dropNotification: 0,
   duplicateNotification: 0,
@@ -120,8 +123,6 @@ export class ZabCluster {
       syncLimit: 10 + 4 * faults.maxDelay,
       finalizeWait: 2,
       notificationInterval: 4,
-      // Small, so that learners that fall behind are synced by SNAP too.
-      retainCommitted: 16,
     };
     for (const id of ids) {
       const peer: SimPeer = {
@@ -274,11 +275,13 @@ export class ZabCluster {
     ) {
       // As the shell: a serving learner applies commits before earlier fsyncs complete.
       for (const entry of ready.commit) this.apply(sim, entry);
+      this.retainApplied(sim);
       return;
     }
     if (leading && isEager(ready) && sim.pending.every((r) => this.carriedOut.has(r))) {
       for (const { to, message } of ready.messages) this.send(sim.id, to, message);
       for (const entry of ready.commit) this.apply(sim, entry);
+      this.retainApplied(sim);
       const rest: Ready<string> = { ...ready, messages: [], commit: [] };
       this.carriedOut.add(rest);
       sim.pending.push(rest);
@@ -306,6 +309,7 @@ export class ZabCluster {
       for (const peer of ready.disconnect) this.resetLink(sim.id, peer);
       for (const { to, message } of ready.messages) this.send(sim.id, to, message);
       for (const entry of ready.commit) this.apply(sim, entry);
+      this.retainApplied(sim);
       // Now and then a peer saves its state machine and drops the log before it (purge).
       if (this.rng.chance(0.05)) this.saveSnapshot(sim);
       if (ready.role) {
@@ -329,6 +333,18 @@ export class ZabCluster {
     for (const entry of applied) this.apply(sim, entry);
     sim.durable.history = [];
     sim.durable.snapshot = { zxid: snapshot.zxid, applied: [...applied] };
+  }
+
+  /**
+   * Keeps RETAIN_APPLIED applied txns in the peer's memory (ZooKeeper's commitLogCount, here
+   * small so that learners that fall behind are synced by SNAP too). What leaves memory must be
+   * applied, not just committed: a SNAP sends the state machine as applied, and a commit the
+   * shell has not applied yet (a Ready still pending) is not in it.
+   */
+  private retainApplied(sim: SimPeer): void {
+    const drop = sim.applied.length - RETAIN_APPLIED;
+    const last = sim.applied[drop - 1];
+    if (drop > 0 && last !== undefined) sim.peer?.compact(last.zxid);
   }
 
   private saveSnapshot(sim: SimPeer): void {

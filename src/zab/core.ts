@@ -21,11 +21,6 @@ export interface ZabConfig {
   readonly finalizeWait: number;
   /** Ticks between repeats of this peer's vote while it looks for a leader. */
   readonly notificationInterval: number;
-  /**
-   * Committed txns kept in memory to sync learners by DIFF (ZooKeeper keeps 500,
-   * zookeeper.commitLogCount); a learner further behind gets a snapshot. Default: all.
-   */
-  readonly retainCommitted?: number;
   /** The state machine as applied so far, for SNAP: its zxid and opaque contents. */
   readonly snapshot?: () => Snapshot;
 }
@@ -117,16 +112,6 @@ export class PeerCore<P> {
       this.ready.commit.push(entry);
     }
     this.committed = upTo;
-    this.compact();
-  }
-
-  /** Keeps at most retainCommitted committed txns in memory. */
-  private compact(): void {
-    const retain = this.config.retainCommitted;
-    if (retain === undefined) return;
-    const committed = this.history.all().filter((e) => e.zxid <= this.committed);
-    const drop = committed.length - retain;
-    if (drop > 0) this.history.compact((committed[drop - 1] as { zxid: bigint }).zxid);
   }
 
   /** SNAP: the leader's state machine replaces ours, and our history starts after it. */
