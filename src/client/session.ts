@@ -734,7 +734,8 @@ export class Session {
 
   /** Enters a final state: fails every waiter, tells every watch, drops the connection. */
   private finish(state: "expired" | "authFailed" | "closed", reason: () => Error): void {
-    if (this.terminal || this.ending !== undefined) return;
+    // Only finish() enters a final state, and it sets `ending` first.
+    if (this.ending !== undefined) return;
     this.ending = state;
     this.lifetime.abort();
     clearInterval(this.pingTimer);

@@ -46,13 +46,11 @@ export function sessionRenewed(zk: ZooKeeper, timeoutMs = 20_000): Promise<bigin
 }
 
 /**
- * Ends `victim`'s session as Curator's KillSession does: another client takes the session over
- * and closes it; the server drops the victim's connection, and on its reconnect it hears
- * "expired". The victim may win the session back before the close lands (Apache ZooKeeper
- * then drops the taker's connection, and its closeSession with it), so this repeats until the
- * server refuses the session id as expired.
+ * Curator's KillSession: another client takes `victim`'s session over and closes it, until the
+ * server refuses the session id as expired (so the close is known to have landed). Used by
+ * killWhileAway, which keeps the victim from winning its session back meanwhile.
  */
-export async function expireSession(
+async function expireSession(
   connectString: string,
   victim: ZooKeeper,
   attempts = 20,
